@@ -1,0 +1,186 @@
+"""Shared fitting machinery of the neural quantile-function estimators."""
+
+from abc import abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+from . import _training
+from ._modules import ACTIVATIONS
+
+
+def _weighted_location_scale(values, weight):
+    """Weighted mean and standard deviation of each column.
+
+    A column whose spread is negligible next to its magnitude (a constant
+    column, possibly up to rounding) gets scale 1, so standardising it only
+    removes the mean.
+    """
+    mean = np.average(values, axis=0, weights=weight)
+    scale = np.sqrt(np.average((values - mean) ** 2, axis=0, weights=weight))
+    tiny = scale <= 1e-12 * np.maximum(1.0, np.abs(mean))
+    return mean, np.where(tiny, 1.0, scale)
+
+
+class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
+    """Base class: validation, standardisation and skorch training.
+
+    Subclasses define the torch module (``_module_spec``) and the criterion
+    (``_criterion``); this class turns ``(X, y, sample_weight)`` into
+    standardised float32 tensors, trains a :class:`skorch.NeuralNet` on them
+    and gives float64 access to the fitted module.
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [str],
+    }
+
+    @abstractmethod
+    def _module_spec(self, n_features, n_outputs):
+        """Return the module class and its keyword arguments."""
+
+    @abstractmethod
+    def _criterion(self):
+        """Return the criterion class, called with (module output, target)."""
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the quantile function of ``y`` given ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training features.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows; ``None`` gives every row weight
+            one. An integer weight is equivalent to repeating the row.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        hidden_layer_sizes = self._check_hidden_layer_sizes()
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            multi_output=True,
+            y_numeric=True,
+            dtype=[np.float64, np.float32],
+        )
+        Y = np.asarray(y, dtype=np.float64)
+        if not np.isfinite(Y).all():
+            raise ValueError("Input y contains infinity or a value too large.")
+        self._y_ndim = Y.ndim
+        Y = Y.reshape(len(Y), -1)
+        self.n_outputs_ = Y.shape[1]
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if not sample_weight.sum() > 0:
+            raise ValueError("sample_weight must have a positive sum, got all zeros.")
+
+        X, Y, weight = _training.merge_duplicate_rows(
+            X.astype(np.float64), Y, sample_weight
+        )
+        self._x_mean, self._x_scale = _weighted_location_scale(X, weight)
+        self._y_mean, self._y_scale = _weighted_location_scale(Y, weight)
+        features = self._standardise_features(X)
+        # The weight is rescaled to mean one: only relative weights matter for
+        # the weighted mean loss, and this keeps its magnitude ordinary.
+        target = np.hstack(
+            [(Y - self._y_mean) / self._y_scale, (weight / weight.mean())[:, None]]
+        ).astype(np.float32)
+
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        split = None
+        if self.early_stopping:
+            split = _training.train_validation_split(
+                len(features), self.validation_fraction, np.random.RandomState(seed)
+            )
+        validation = None
+        if split is not None:
+            train, valid = split
+            validation = (features[valid], target[valid])
+            features, target = features[train], target[train]
+
+        module, module_params = self._module_spec(X.shape[1], self.n_outputs_)
+        module_params["hidden_layer_sizes"] = hidden_layer_sizes
+        module_params["activation"] = self.activation
+        self.net_ = _training.fit_network(
+            module,
+            module_params,
+            self._criterion(),
+            features,
+            target,
+            validation=validation,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            learning_rate_init=self.learning_rate_init,
+            weight_decay=self.weight_decay,
+            n_iter_no_change=self.n_iter_no_change,
+            tol=self.tol,
+            device=self.device,
+            verbose=self.verbose,
+            seed=seed,
+        )
+        self.n_iter_ = len(self.net_.history)
+        return self
+
+    def _check_hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if not all(
+            isinstance(size, Integral) and not isinstance(size, bool) and size > 0
+            for size in sizes
+        ):
+            raise ValueError(
+                "hidden_layer_sizes must hold positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(size) for size in sizes)
+
+    def _standardise_features(self, X):
+        return ((X - self._x_mean) / self._x_scale).astype(np.float32)
+
+    def _validated_features(self, X):
+        """Check that the estimator is fitted and ``X`` matches the training data."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        return self._standardise_features(X.astype(np.float64))
+
+    def _module_outputs(self, X):
+        """Yield ``(rows, output)`` of the fitted module in float64, by chunks."""
+        features = self._validated_features(X)
+        return _training.iter_float64_outputs(
+            self.net_.module_, features, self.net_.device
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags

@@ -1,0 +1,364 @@
+"""Incremental (spline) quantile function regression: IQF and ISQF."""
+
+from numbers import Integral
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array
+
+from ._base import BaseQuantileNetwork
+from ._modules import IncrementalQuantileNetwork, WeightedCRPSLoss
+from ._validation import check_coverage, check_levels, check_n_samples
+
+
+class IncrementalQuantileRegressor(BaseQuantileNetwork):
+    """Conditional quantile function regression with monotone incremental knots.
+
+    A neural network maps each row of ``X`` to a whole quantile function of
+    the target: a value at the first knot level plus positive increments at
+    the following knots (so quantiles never cross), linear (``n_pieces=1``,
+    IQF) or piecewise-linear spline (``n_pieces > 1``, ISQF) interpolation
+    between knots, and learned exponential tails below the first and above the
+    last knot. The network is trained with the exact closed-form CRPS, so one
+    fit answers questions at every level in (0, 1).
+
+    Several targets (2-d ``y``) get one independent quantile function each,
+    computed from a shared network body; for their joint law use
+    :class:`ConvexQuantileRegressor`.
+
+    Parameters
+    ----------
+    n_knots : int, default=40
+        Number of knots, spread evenly inside (0, 1) at levels
+        ``(k + 0.5) / n_knots``. Ignored when ``knots`` is an array.
+    knots : {"uniform"} or array-like of shape (n_knots,), default="uniform"
+        Knot levels: ``"uniform"`` for the even grid given by ``n_knots``, or
+        explicit increasing levels inside (0, 1), at least two.
+    n_pieces : int, default=1
+        Linear pieces per interval between knots. With more than one, the
+        positions and heights of the inner breakpoints are learned per row
+        (ISQF); the spline still passes through every knot.
+    hidden_layer_sizes : array-like of int, default=(64, 64)
+        Widths of the hidden layers of the network body.
+    activation : {"relu", "silu", "gelu", "tanh"}, default="relu"
+        Activation of the hidden layers.
+    max_epochs : int, default=50
+        Maximum number of passes over the training data. The learning rate
+        decays to zero along a cosine over these epochs.
+    batch_size : int, default=256
+        Rows per mini-batch (all rows if there are fewer).
+    learning_rate_init : float, default=3e-3
+        Initial learning rate of the AdamW optimiser.
+    weight_decay : float, default=0.0
+        Decoupled weight decay of AdamW.
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the rows and stop when
+        their CRPS stops improving. If ``False``, or if there are too few
+        distinct rows to hold out one, training stops when the training loss
+        stops improving. Either way the weights of the best epoch are kept.
+    validation_fraction : float, default=0.1
+        Share of the distinct training rows held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before stopping.
+    tol : float, default=1e-4
+        Smallest improvement of the monitored loss (the CRPS of the
+        standardised target) that counts.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the validation split and the shuffling.
+        Pass an int for reproducible fits. torch's global random state is
+        left untouched.
+    verbose : int, default=0
+        Print skorch's table of losses per epoch when positive.
+    device : str, default="cpu"
+        torch device to train on, e.g. ``"cuda"``. Predictions are returned
+        as NumPy arrays either way.
+
+    Attributes
+    ----------
+    knot_levels_ : ndarray of shape (n_knots,)
+        The knot levels used.
+    n_outputs_ : int
+        Number of targets.
+    n_iter_ : int
+        Number of epochs run.
+    net_ : skorch.NeuralNet
+        The trained network; its ``history`` holds the losses per epoch.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    ConvexQuantileRegressor : Joint quantiles of several targets.
+    sklearn.linear_model.QuantileRegressor : One linear model per level.
+
+    Notes
+    -----
+    With knot levels ``a_0 < ... < a_{K-1}`` the network outputs
+    ``q_0`` and ``q_k = q_{k-1} + softplus(r_k) + 1e-4``. Below ``a_0``,
+    ``Q(a) = q_0 + c_l log(a / a_0)``; above ``a_{K-1}``,
+    ``Q(a) = q_{K-1} + c_r log((1 - a_{K-1}) / (1 - a))``. The loss is
+    ``CRPS(Q, y) = integral_0^1 2 rho_a(y - Q(a)) da``, evaluated in closed
+    form. The target is standardised with its weighted mean and standard
+    deviation before training and the features likewise, so no scaling is
+    needed; both are undone in every prediction.
+
+    Duplicate ``(x, y)`` rows are merged into one row carrying their summed
+    weight before training, so fitting depends only on the weighted empirical
+    distribution of the data: an integer weight is exactly equivalent to
+    repeating a row, and the order of the rows does not matter.
+
+    References
+    ----------
+    Y. Park, D. Maddix, F.-X. Aubet, K. Kan, J. Gasthaus, Y. Wang, "Learning
+    Quantile Functions without Quantile Crossing for Distribution-free Time
+    Series Forecasting", AISTATS 2022.
+
+    Examples
+    --------
+    >>> from skquantile import IncrementalQuantileRegressor
+    >>> from skquantile.datasets import make_heteroscedastic
+    >>> X, y, truth = make_heteroscedastic(n_samples=500, random_state=0)
+    >>> model = IncrementalQuantileRegressor(random_state=0).fit(X, y)
+    >>> model.predict_quantile(X[:2], [0.05, 0.5, 0.95]).shape
+    (2, 3)
+    >>> model.predict_interval(X[:2], coverage=0.9).shape
+    (2, 2)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseQuantileNetwork._parameter_constraints,
+        "n_knots": [Interval(Integral, 2, None, closed="left")],
+        "knots": [StrOptions({"uniform"}), "array-like"],
+        "n_pieces": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_knots=40,
+        knots="uniform",
+        n_pieces=1,
+        hidden_layer_sizes=(64, 64),
+        activation="relu",
+        max_epochs=50,
+        batch_size=256,
+        learning_rate_init=3e-3,
+        weight_decay=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+    ):
+        self.n_knots = n_knots
+        self.knots = knots
+        self.n_pieces = n_pieces
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the quantile function of ``y`` given ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training features.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; each column of a 2-d ``y`` gets its own quantile function.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows; ``None`` gives every row weight
+            one. An integer weight is equivalent to repeating the row.
+
+        Returns
+        -------
+        self : IncrementalQuantileRegressor
+            The fitted estimator.
+        """
+        self.knot_levels_ = self._check_knots()
+        return super().fit(X, y, sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict the conditional median.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The median of each row's predicted distribution.
+        """
+        return self.predict_quantile(X, 0.5)
+
+    def predict_quantile(self, X, alpha):
+        """Predict conditional quantiles at any levels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        alpha : float or array-like of shape (n_levels,)
+            Levels strictly inside (0, 1), in any order.
+
+        Returns
+        -------
+        ndarray
+            Of shape (n_samples,) for a scalar ``alpha`` and (n_samples,
+            n_levels) for an array, or (n_samples, n_outputs) and (n_samples,
+            n_outputs, n_levels) for a 2-d target. Along the levels the
+            quantiles are non-decreasing whenever ``alpha`` is.
+        """
+        levels, scalar = check_levels(alpha)
+        quantiles = self._quantiles(X, lambda n_rows: levels)
+        return self._squeeze(quantiles[..., 0] if scalar else quantiles)
+
+    def predict_interval(self, X, coverage=0.9):
+        """Predict central prediction intervals.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        coverage : float, default=0.9
+            Probability mass of the interval, strictly inside (0, 1); the
+            bounds are the quantiles at ``(1 - coverage) / 2`` and
+            ``(1 + coverage) / 2``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2) or (n_samples, n_outputs, 2)
+            Lower and upper bounds.
+        """
+        coverage = check_coverage(coverage)
+        levels = np.array([(1.0 - coverage) / 2.0, (1.0 + coverage) / 2.0])
+        return self._squeeze(self._quantiles(X, lambda n_rows: levels))
+
+    def predict_cdf(self, X, y):
+        """Predict the conditional distribution function at given targets.
+
+        This is the probability integral transform ``F(y | x)``, the exact
+        inverse of :meth:`predict_quantile`: for any level ``a``,
+        ``predict_cdf(X, predict_quantile(X, a))`` returns ``a``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            One target value per row, shaped like the training target.
+
+        Returns
+        -------
+        ndarray of the shape of ``y``
+            Probabilities in [0, 1].
+        """
+        features = self._validated_features(X)
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        expected = (len(features),) + ((self.n_outputs_,) if self._y_ndim == 2 else ())
+        if y.shape != expected:
+            raise ValueError(
+                f"y must have shape {expected} (one target value per row of X), "
+                f"got {y.shape}."
+            )
+        z = (y.reshape(len(y), -1) - self._y_mean) / self._y_scale
+        cdf = np.empty_like(z)
+        for rows, quantile_function in self._module_outputs(X):
+            values = torch.as_tensor(z[rows, :, None], device=self.net_.device)
+            cdf[rows] = quantile_function.cdf(values)[..., 0].cpu().numpy()
+        return cdf.reshape(y.shape)
+
+    def sample(self, X, n_samples=1, random_state=None):
+        """Draw targets from each row's predicted distribution.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+            Features.
+        n_samples : int, default=1
+            Number of draws per row.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws.
+
+        Returns
+        -------
+        ndarray of shape (n_samples_X, n_samples) or (n_samples_X, n_samples, n_outputs)
+            The draws; the outputs of a 2-d target are drawn independently.
+        """
+        n_samples = check_n_samples(n_samples)
+        rng = check_random_state(random_state)
+
+        def levels(n_rows):
+            uniform = rng.uniform(size=(n_rows, self.n_outputs_, n_samples))
+            return np.clip(uniform, np.finfo(np.float64).tiny, 1.0 - 2.0**-53)
+
+        draws = self._quantiles(X, levels)
+        return draws[:, 0] if self._y_ndim == 1 else np.moveaxis(draws, 1, 2)
+
+    def _check_knots(self):
+        if isinstance(self.knots, str):
+            return (np.arange(self.n_knots) + 0.5) / self.n_knots
+        knots = np.asarray(self.knots)
+        if knots.dtype.kind not in "iuf" or knots.ndim != 1 or len(knots) < 2:
+            raise ValueError(
+                "knots must be 'uniform' or a 1-d array of at least two levels, "
+                f"got {self.knots!r}."
+            )
+        knots = knots.astype(np.float64)
+        if not ((knots > 0) & (knots < 1)).all() or not (np.diff(knots) > 0).all():
+            raise ValueError(
+                "knots must be strictly increasing levels inside (0, 1), got "
+                f"{self.knots!r}."
+            )
+        return knots
+
+    def _module_spec(self, n_features, n_outputs):
+        return IncrementalQuantileNetwork, {
+            "n_features": n_features,
+            "n_outputs": n_outputs,
+            "knot_levels": self.knot_levels_,
+            "n_pieces": self.n_pieces,
+        }
+
+    def _criterion(self):
+        return WeightedCRPSLoss
+
+    def _quantiles(self, X, levels):
+        """Quantiles in target units, shape (n_samples, n_outputs, n_levels).
+
+        ``levels(n_rows)`` returns the levels for a chunk of rows, either one
+        1-d array for every row or an array of shape (n_rows, n_outputs,
+        n_levels).
+        """
+        chunks = []
+        for _, quantile_function in self._module_outputs(X):
+            n_rows = len(quantile_function.left_scale)
+            alpha = levels(n_rows)
+            if alpha.ndim == 1:
+                alpha = np.broadcast_to(alpha, (n_rows, self.n_outputs_, len(alpha)))
+            alpha = torch.tensor(alpha, device=self.net_.device)
+            chunks.append(quantile_function.quantile(alpha).cpu().numpy())
+        quantiles = np.concatenate(chunks)
+        return self._y_mean[:, None] + self._y_scale[:, None] * quantiles
+
+    def _squeeze(self, values):
+        """Drop the outputs axis for a 1-d target."""
+        return values[:, 0] if self._y_ndim == 1 else values

@@ -1,0 +1,201 @@
+"""Training with skorch: batching, early stopping, divergence checks, seeding."""
+
+import contextlib
+import math
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+
+
+class TensorBatchIterator:
+    """Mini-batches sliced from in-memory tensors.
+
+    skorch's default ``DataLoader`` fetches rows one at a time and collates
+    them, which costs more than the forward and backward pass of the small
+    networks used here. This iterator slices whole batches from the tensors
+    of a :class:`skorch.dataset.Dataset` instead; the shuffling order comes
+    from torch's random generator, so it follows the seed of the fit.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False):
+        self.X, self.y = dataset.X, dataset.y
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return math.ceil(len(self.X) / self.batch_size)
+
+    def __iter__(self):
+        n_rows = len(self.X)
+        order = torch.randperm(n_rows) if self.shuffle else None
+        for start in range(0, n_rows, self.batch_size):
+            if order is None:
+                rows = slice(start, start + self.batch_size)
+            else:
+                rows = order[start : start + self.batch_size]
+            yield self.X[rows], self.y[rows]
+
+
+class RaiseOnNonFiniteLoss(Callback):
+    """Stop training with a clear error as soon as a batch loss is not finite."""
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
+        if loss is not None and not torch.isfinite(loss).item():
+            epoch = len(net.history)
+            raise FloatingPointError(
+                f"Training diverged: the {'training' if training else 'validation'} "
+                f"loss became {loss.item()} in epoch {epoch}. Try a smaller "
+                "learning_rate_init, a larger batch_size, or scaling the features "
+                "(e.g. with sklearn.preprocessing.StandardScaler)."
+            )
+
+
+def merge_duplicate_rows(X, Y, sample_weight):
+    """Merge identical ``(x, y)`` rows into one row that carries their total weight.
+
+    Rows of zero weight are dropped first. The result is sorted, so it depends
+    only on the weighted empirical distribution of the data: an integer
+    weight ``k`` is then exactly the same as repeating a row ``k`` times, and
+    the order of the rows does not matter.
+    """
+    keep = sample_weight > 0
+    rows = np.hstack([X[keep], Y[keep]])
+    unique, inverse = np.unique(rows, axis=0, return_inverse=True)
+    weight = np.bincount(inverse.ravel(), weights=sample_weight[keep])
+    return unique[:, : X.shape[1]], unique[:, X.shape[1] :], weight
+
+
+def train_validation_split(n_rows, validation_fraction, rng):
+    """Random row indices for training and validation, or ``None`` if too few rows.
+
+    The validation set has ``ceil(validation_fraction * n_rows)`` rows, like
+    :func:`sklearn.model_selection.train_test_split`; both sets need one row
+    at least.
+    """
+    n_valid = math.ceil(validation_fraction * n_rows)
+    if n_valid < 1 or n_rows - n_valid < 1:
+        return None
+    order = rng.permutation(n_rows)
+    return order[n_valid:], order[:n_valid]
+
+
+@contextlib.contextmanager
+def seeded_torch(seed, device):
+    """Run torch with a fixed seed without touching the caller's random state."""
+    devices = []
+    device = torch.device(device)
+    if device.type == "cuda":
+        devices = [device.index if device.index is not None else 0]
+    with torch.random.fork_rng(devices=devices, device_type=device.type):
+        torch.manual_seed(seed)
+        yield
+
+
+def fit_network(
+    module,
+    module_params,
+    criterion,
+    X,
+    target,
+    *,
+    validation,
+    max_epochs,
+    batch_size,
+    learning_rate_init,
+    weight_decay,
+    n_iter_no_change,
+    tol,
+    device,
+    verbose,
+    seed,
+):
+    """Build a skorch :class:`~skorch.NeuralNet` and train it.
+
+    The learning rate decays from ``learning_rate_init`` to zero along a
+    cosine over ``max_epochs``: the last epochs take small steps, which
+    removes most of the noise of the final mini-batch iterate (this matters
+    for calibration far more than for the mean loss).
+
+    ``validation`` is ``None`` (stop when the training loss stops improving)
+    or a pair ``(X_valid, target_valid)`` used for early stopping. In both
+    cases training stops when the monitored loss has not improved by ``tol``
+    for ``n_iter_no_change`` epochs, and the weights of the best epoch are
+    restored.
+    """
+    as_tensor = torch.as_tensor
+    if validation is None:
+        monitor, train_split = "train_loss", None
+    else:
+        X_valid, target_valid = validation
+        valid_set = Dataset(as_tensor(X_valid), as_tensor(target_valid))
+        monitor, train_split = "valid_loss", predefined_split(valid_set)
+    callbacks = [
+        ("non_finite_loss", RaiseOnNonFiniteLoss()),
+        (
+            "early_stopping",
+            EarlyStopping(
+                monitor=monitor,
+                patience=n_iter_no_change,
+                threshold=tol,
+                threshold_mode="abs",
+                load_best=True,
+                sink=print if verbose else _silent,
+            ),
+        ),
+    ]
+    callbacks.append(
+        (
+            "cosine_decay",
+            LRScheduler(
+                policy=torch.optim.lr_scheduler.CosineAnnealingLR, T_max=max_epochs
+            ),
+        )
+    )
+    net = NeuralNet(
+        module=module,
+        criterion=criterion,
+        optimizer=torch.optim.AdamW,
+        lr=learning_rate_init,
+        optimizer__weight_decay=weight_decay,
+        max_epochs=max_epochs,
+        batch_size=min(batch_size, len(X)),
+        iterator_train=TensorBatchIterator,
+        iterator_train__shuffle=True,
+        iterator_valid=TensorBatchIterator,
+        train_split=train_split,
+        callbacks=callbacks,
+        device=device,
+        verbose=verbose,
+        **{f"module__{key}": value for key, value in module_params.items()},
+    )
+    with seeded_torch(seed, device):
+        net.fit(as_tensor(X), as_tensor(target))
+    return net
+
+
+def _silent(*args, **kwargs):
+    pass
+
+
+def iter_float64_outputs(module, X, device, chunk_size=65536):
+    """Apply ``module`` to ``X`` in float64, chunk by chunk, without gradients.
+
+    Yields ``(rows, output)`` pairs, ``rows`` being the slice of ``X`` that
+    ``output`` belongs to. Running inference in double precision makes the
+    prediction of a row independent of the other rows in the batch (no float32
+    summation-order effects) and makes quantile and CDF exact inverses of each
+    other.
+    """
+    state = {
+        name: tensor.detach().to(torch.float64)
+        for name, tensor in [*module.named_parameters(), *module.named_buffers()]
+    }
+    with torch.no_grad():
+        for start in range(0, len(X), chunk_size):
+            rows = slice(start, start + chunk_size)
+            chunk = torch.as_tensor(X[rows], dtype=torch.float64, device=device)
+            yield rows, torch.func.functional_call(module, state, (chunk,))

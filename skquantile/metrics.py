@@ -1,0 +1,967 @@
+"""Scores of predicted quantiles, samples and intervals, and scorers built on them."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.metrics import mean_pinball_loss as _sklearn_mean_pinball_loss
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_array
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.validation import _check_sample_weight
+
+from ._validation import check_levels
+
+__all__ = [
+    "calibration_error",
+    "crps_from_quantiles",
+    "crps_from_samples",
+    "crps_scorer",
+    "interval_coverage",
+    "interval_score",
+    "interval_width",
+    "make_crps_scorer",
+    "make_interval_scorer",
+    "make_pinball_scorer",
+    "mean_pinball_loss",
+    "midpoint_levels",
+    "pinball_scorer",
+    "quantile_crossing_rate",
+]
+
+_MULTIOUTPUT = [StrOptions({"raw_values", "uniform_average"}), "array-like"]
+_LEVELS = [Real, "array-like"]
+
+
+# %% Validation helpers
+
+
+def _as_finite_array(value, name):
+    """Convert ``value`` to a finite float64 array, naming it in any error."""
+    try:
+        return check_array(
+            value, ensure_2d=False, allow_nd=True, dtype=np.float64, input_name=name
+        )
+    except (TypeError, ValueError) as exc:
+        if name in str(exc):
+            raise
+        error = TypeError if isinstance(exc, TypeError) else ValueError
+        raise error(f"{name} is not a valid numeric array: {exc}") from exc
+
+
+def _describe_shape(leading, last):
+    """Spell a shape whose last axis has a symbolic name, e.g. ``(5, n_levels)``."""
+    return "(" + ", ".join([str(size) for size in leading] + [last]) + ")"
+
+
+def _check_target(y_true):
+    """Return ``y_true`` as an (n_samples, n_outputs) array and its given shape."""
+    y = _as_finite_array(y_true, "y_true")
+    if y.ndim not in (1, 2):
+        raise ValueError(
+            "y_true must have shape (n_samples,) or (n_samples, n_outputs), got "
+            f"shape {y.shape}."
+        )
+    return y.reshape(len(y), -1), y.shape
+
+
+def _check_weights(sample_weight, n_samples):
+    """Return non-negative row weights with a positive sum (ones for ``None``)."""
+    return _check_sample_weight(
+        sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
+    )
+
+
+def _check_quantiles(y_true, y_quantiles, alpha, *, midpoints_by_default=False):
+    """Validate targets, their predicted quantiles and the levels together.
+
+    Returns ``y`` of shape (n_samples, n_outputs), the quantiles of shape
+    (n_samples, n_outputs, n_levels) and the levels of shape (n_levels,).
+    """
+    y, target_shape = _check_target(y_true)
+    quantiles = _as_finite_array(y_quantiles, "y_quantiles")
+    if alpha is None and midpoints_by_default:
+        levels, scalar = None, False
+    else:
+        levels, scalar = check_levels(alpha)
+    # A scalar level may come with quantiles lacking the levels axis, exactly
+    # as ``predict_quantile`` returns them for a scalar level.
+    if scalar and quantiles.shape == target_shape:
+        quantiles = quantiles[..., None]
+    if quantiles.shape[:-1] != target_shape or quantiles.ndim != len(target_shape) + 1:
+        raise ValueError(
+            "y_quantiles must have the shape of y_true followed by a levels axis, "
+            f"{_describe_shape(target_shape, 'n_levels')}, got shape "
+            f"{quantiles.shape}."
+        )
+    n_levels = quantiles.shape[-1]
+    if n_levels == 0:
+        raise ValueError("y_quantiles must hold at least one level, got none.")
+    if levels is None:
+        levels = midpoint_levels(n_levels)
+    elif len(levels) != n_levels:
+        raise ValueError(
+            f"alpha holds {len(levels)} level(s) but y_quantiles has {n_levels} "
+            "quantile(s) along its last axis."
+        )
+    return y, quantiles.reshape(*y.shape, n_levels), levels
+
+
+def _check_interval(interval, target_shape=None):
+    """Return the lower and upper bounds, each of shape (n_samples, n_outputs)."""
+    bounds = _as_finite_array(interval, "interval")
+    if target_shape is None:
+        valid = bounds.ndim in (2, 3) and bounds.shape[-1] == 2
+        expected = "(n_samples, 2) or (n_samples, n_outputs, 2)"
+    else:
+        valid = bounds.shape == target_shape + (2,)
+        expected = _describe_shape(target_shape, "2")
+    if not valid:
+        raise ValueError(
+            f"interval must have shape {expected} with the lower and upper bounds "
+            f"along its last axis, got shape {bounds.shape}."
+        )
+    lower = bounds[..., 0].reshape(len(bounds), -1)
+    upper = bounds[..., 1].reshape(len(bounds), -1)
+    reversed_rows = int(np.count_nonzero(lower > upper))
+    if reversed_rows:
+        raise ValueError(
+            f"interval has a lower bound above its upper bound in {reversed_rows} "
+            "place(s); each interval must satisfy lower <= upper."
+        )
+    return lower, upper
+
+
+def _aggregate(raw, multioutput):
+    """Combine one score per output as ``multioutput`` asks."""
+    if isinstance(multioutput, str):
+        return raw if multioutput == "raw_values" else float(np.mean(raw))
+    weights = _as_finite_array(multioutput, "multioutput")
+    if weights.shape != raw.shape:
+        raise ValueError(
+            f"multioutput weights must have shape {raw.shape} (one per output), "
+            f"got shape {weights.shape}."
+        )
+    if np.any(weights < 0) or not weights.sum() > 0:
+        raise ValueError(
+            "multioutput weights must be non-negative with a positive sum, got "
+            f"{weights}."
+        )
+    return float(np.average(raw, weights=weights))
+
+
+# %% Levels
+
+
+@validate_params(
+    {"n_levels": [Interval(Integral, 1, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
+def midpoint_levels(n_levels):
+    """Evenly spaced levels at the midpoints of ``n_levels`` equal bins of (0, 1).
+
+    Averaging a function of the level over this grid is the midpoint rule for
+    its integral over (0, 1), which is why twice the mean pinball loss over
+    these levels approximates the CRPS (see :func:`crps_from_quantiles`).
+
+    Parameters
+    ----------
+    n_levels : int
+        Number of levels, at least one.
+
+    Returns
+    -------
+    levels : ndarray of shape (n_levels,)
+        The levels ``(i - 0.5) / n_levels`` for ``i = 1, ..., n_levels``.
+
+    Examples
+    --------
+    >>> from skquantile.metrics import midpoint_levels
+    >>> midpoint_levels(4)
+    array([0.125, 0.375, 0.625, 0.875])
+    """
+    # Integral admits booleans, which are flags rather than counts.
+    if isinstance(n_levels, (bool, np.bool_)):
+        raise TypeError(f"n_levels must be an integer, got {n_levels!r}.")
+    return (np.arange(1, n_levels + 1) - 0.5) / n_levels
+
+
+# %% Scores of quantiles
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_quantiles": ["array-like"],
+        "alpha": _LEVELS,
+        "sample_weight": ["array-like", None],
+        "multioutput": _MULTIOUTPUT,
+    },
+    prefer_skip_nested_validation=True,
+)
+def mean_pinball_loss(
+    y_true, y_quantiles, alpha, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Pinball loss of predicted quantiles, averaged over their levels.
+
+    At level ``a`` the pinball (quantile) loss of a prediction ``q`` for the
+    observation ``y`` is ``rho_a(y - q)`` with ``rho_a(u) = max(a u, (a - 1) u)``;
+    it is minimised in expectation by the true ``a``-quantile. This function
+    averages :func:`sklearn.metrics.mean_pinball_loss` over the levels.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Observed targets.
+    y_quantiles : array-like of shape (n_samples, n_levels) or \
+(n_samples, n_outputs, n_levels)
+        Predicted quantiles, one per level along the last axis. For a scalar
+        ``alpha`` the shape of ``y_true`` is accepted as well.
+    alpha : float or array-like of shape (n_levels,)
+        Levels of the quantiles, strictly inside (0, 1), in any order.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the rows; ``None`` weighs them equally.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
+(n_outputs,), default="uniform_average"
+        ``"raw_values"`` returns one loss per output (an array of shape (1,)
+        for a 1-d target), ``"uniform_average"`` their mean, and an array
+        their average with these weights.
+
+    Returns
+    -------
+    loss : float or ndarray of shape (n_outputs,)
+        Non-negative; lower is better.
+
+    See Also
+    --------
+    crps_from_quantiles : Twice this loss over a midpoint grid of levels.
+    make_pinball_scorer : Scorer that evaluates an estimator with this loss.
+
+    Examples
+    --------
+    >>> from skquantile.metrics import mean_pinball_loss
+    >>> y_true = [1.0, 2.0, 3.0]
+    >>> y_quantiles = [[0.0, 2.0], [1.0, 3.0], [2.0, 4.0]]
+    >>> mean_pinball_loss(y_true, y_quantiles, alpha=[0.25, 0.75])
+    0.25
+    """
+    y, quantiles, levels = _check_quantiles(y_true, y_quantiles, alpha)
+    weight = _check_weights(sample_weight, len(y))
+    raw = np.mean(
+        [
+            _sklearn_mean_pinball_loss(
+                y,
+                quantiles[:, :, k],
+                alpha=float(level),
+                sample_weight=weight,
+                multioutput="raw_values",
+            )
+            for k, level in enumerate(levels)
+        ],
+        axis=0,
+    )
+    return _aggregate(raw, multioutput)
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_quantiles": ["array-like"],
+        "alpha": _LEVELS + [None],
+        "sample_weight": ["array-like", None],
+        "multioutput": _MULTIOUTPUT,
+    },
+    prefer_skip_nested_validation=True,
+)
+def crps_from_quantiles(
+    y_true,
+    y_quantiles,
+    alpha=None,
+    *,
+    sample_weight=None,
+    multioutput="uniform_average",
+):
+    """Continuous ranked probability score approximated from predicted quantiles.
+
+    The CRPS of a distribution with quantile function ``Q`` is the integral of
+    ``2 rho_a(y - Q(a))`` over the levels ``a`` in (0, 1). This function
+    returns twice the :func:`mean_pinball_loss` over the given levels, which is
+    the midpoint rule for that integral when the levels are the midpoint grid
+    ``(i - 0.5) / M`` of :func:`midpoint_levels`; its error then shrinks like
+    ``1 / M**2`` for smooth quantile functions.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Observed targets.
+    y_quantiles : array-like of shape (n_samples, n_levels) or \
+(n_samples, n_outputs, n_levels)
+        Predicted quantiles, one per level along the last axis.
+    alpha : float or array-like of shape (n_levels,), default=None
+        Levels of the quantiles, strictly inside (0, 1). ``None`` means the
+        midpoint grid ``midpoint_levels(n_levels)``.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the rows; ``None`` weighs them equally.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
+(n_outputs,), default="uniform_average"
+        ``"raw_values"`` returns one score per output (an array of shape (1,)
+        for a 1-d target), ``"uniform_average"`` their mean, and an array
+        their average with these weights.
+
+    Returns
+    -------
+    crps : float or ndarray of shape (n_outputs,)
+        Non-negative; lower is better.
+
+    See Also
+    --------
+    crps_from_samples : The CRPS estimated from draws of the distribution.
+    make_crps_scorer : Scorer that evaluates an estimator with this score.
+
+    Notes
+    -----
+    Only a grid that gives each level the same share of (0, 1) approximates
+    the CRPS. The common grid ``i / (M + 1)`` is biased: it omits the tails
+    ``(0, 1 / (M + 1))`` and ``(M / (M + 1), 1)`` yet divides by ``M``, so
+    twice its mean pinball loss is off by a term of order ``1 / M`` instead
+    of ``1 / M**2``.
+
+    Examples
+    --------
+    Standard normal quantiles on a fine midpoint grid give the closed-form
+    CRPS of the standard normal at zero, ``2 phi(0) - 1 / sqrt(pi)``:
+
+    >>> from scipy.stats import norm
+    >>> from skquantile.metrics import crps_from_quantiles, midpoint_levels
+    >>> y_quantiles = norm.ppf(midpoint_levels(999))[None, :]
+    >>> round(crps_from_quantiles([0.0], y_quantiles), 3)
+    0.234
+    """
+    y, quantiles, levels = _check_quantiles(
+        y_true, y_quantiles, alpha, midpoints_by_default=True
+    )
+    raw = 2.0 * mean_pinball_loss(
+        y, quantiles, levels, sample_weight=sample_weight, multioutput="raw_values"
+    )
+    return _aggregate(raw, multioutput)
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "samples": ["array-like"],
+        "sample_weight": ["array-like", None],
+        "multioutput": _MULTIOUTPUT,
+    },
+    prefer_skip_nested_validation=True,
+)
+def crps_from_samples(
+    y_true, samples, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Continuous ranked probability score estimated from draws of the prediction.
+
+    For each row the draws ``s_1, ..., s_S`` of the predicted distribution
+    give the unbiased estimate
+
+    ``mean_k |s_k - y| - 1 / (2 S (S - 1)) sum_{j != k} |s_j - s_k|``
+
+    of ``CRPS = E|X - y| - E|X - X'| / 2``. It is computed in ``O(S log S)``
+    per row from the sorted draws, as ``sum_{j < k} (s_(k) - s_(j))`` equals
+    ``sum_k (2 k - S - 1) s_(k)``. The rows' estimates are then averaged.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Observed targets.
+    samples : array-like of shape (n_samples, n_draws) or \
+(n_samples, n_draws, n_outputs)
+        Draws of each row's predicted distribution, at least two per row.
+        For a 2-d target each output is scored on its own (marginal) draws.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the rows; ``None`` weighs them equally.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
+(n_outputs,), default="uniform_average"
+        ``"raw_values"`` returns one score per output (an array of shape (1,)
+        for a 1-d target), ``"uniform_average"`` their mean, and an array
+        their average with these weights.
+
+    Returns
+    -------
+    crps : float or ndarray of shape (n_outputs,)
+        Lower is better. Every row's estimate is non-negative (up to
+        rounding), even though the estimator is unbiased.
+
+    See Also
+    --------
+    crps_from_quantiles : The CRPS approximated from predicted quantiles.
+
+    Notes
+    -----
+    The second term uses ``S (S - 1)`` rather than ``S**2`` pairs, which
+    removes the bias of the plug-in estimate (Ferro et al., Meteorological
+    Applications, 2008). Non-negativity holds row by row: with ``y`` at the
+    median of the draws, each gap between consecutive sorted draws enters
+    with a non-negative weight.
+
+    Examples
+    --------
+    >>> from skquantile.metrics import crps_from_samples
+    >>> round(crps_from_samples([0.0], [[0.0, 1.0, 2.0]]), 4)
+    0.3333
+    """
+    y, target_shape = _check_target(y_true)
+    draws = _as_finite_array(samples, "samples")
+    n_samples, n_outputs = y.shape
+    if len(target_shape) == 1:
+        expected = f"({n_samples}, n_draws)"
+        valid = draws.ndim == 2 and len(draws) == n_samples
+    else:
+        expected = f"({n_samples}, n_draws, {n_outputs})"
+        valid = draws.ndim == 3 and draws.shape[::2] == (n_samples, n_outputs)
+    if not valid:
+        raise ValueError(
+            f"samples must have shape {expected} to match y_true of shape "
+            f"{target_shape}, got shape {draws.shape}."
+        )
+    draws = draws.reshape(n_samples, draws.shape[1], n_outputs)
+    n_draws = draws.shape[1]
+    if n_draws < 2:
+        raise ValueError(
+            f"samples must hold at least 2 draws per row (axis 1), got {n_draws}; "
+            "the unbiased CRPS estimate needs a pair of draws."
+        )
+    weight = _check_weights(sample_weight, n_samples)
+
+    distance = np.abs(draws - y[:, None, :]).mean(axis=1)
+    ranks = np.arange(1, n_draws + 1)
+    pair_sum = np.einsum("nsd,s->nd", np.sort(draws, axis=1), 2 * ranks - n_draws - 1)
+    per_row = distance - pair_sum / (n_draws * (n_draws - 1))
+    return _aggregate(np.average(per_row, axis=0, weights=weight), multioutput)
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_quantiles": ["array-like"],
+        "alpha": _LEVELS,
+        "sample_weight": ["array-like", None],
+        "multioutput": _MULTIOUTPUT,
+    },
+    prefer_skip_nested_validation=True,
+)
+def calibration_error(
+    y_true, y_quantiles, alpha, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Mean absolute gap between each level and the share of targets below it.
+
+    For a calibrated model the observations fall at or below the predicted
+    ``a``-quantile in a share ``a`` of the rows. This function measures, for
+    each level, the (weighted) share of rows with ``y <= Q(a)`` and returns the
+    mean of ``|share - a|`` over the levels.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Observed targets.
+    y_quantiles : array-like of shape (n_samples, n_levels) or \
+(n_samples, n_outputs, n_levels)
+        Predicted quantiles, one per level along the last axis. For a scalar
+        ``alpha`` the shape of ``y_true`` is accepted as well.
+    alpha : float or array-like of shape (n_levels,)
+        Levels of the quantiles, strictly inside (0, 1), in any order.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the rows; ``None`` weighs them equally.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
+(n_outputs,), default="uniform_average"
+        ``"raw_values"`` returns one error per output (an array of shape (1,)
+        for a 1-d target), ``"uniform_average"`` their mean, and an array
+        their average with these weights.
+
+    Returns
+    -------
+    error : float or ndarray of shape (n_outputs,)
+        In [0, 1); lower is better. Even a perfect model shows an error of
+        order ``1 / sqrt(n_samples)`` from sampling noise.
+
+    Examples
+    --------
+    The median is predicted too low: only one target in four lies below it.
+
+    >>> from skquantile.metrics import calibration_error
+    >>> calibration_error([0.0, 1.0, 2.0, 3.0], [0.5, 0.5, 0.5, 0.5], alpha=0.5)
+    0.25
+    """
+    y, quantiles, levels = _check_quantiles(y_true, y_quantiles, alpha)
+    weight = _check_weights(sample_weight, len(y))
+    share_below = np.average(y[:, :, None] <= quantiles, axis=0, weights=weight)
+    raw = np.mean(np.abs(share_below - levels), axis=-1)
+    return _aggregate(raw, multioutput)
+
+
+@validate_params(
+    {"y_quantiles": ["array-like"], "alpha": _LEVELS + [None]},
+    prefer_skip_nested_validation=True,
+)
+def quantile_crossing_rate(y_quantiles, alpha=None):
+    """Share of adjacent pairs of levels whose predicted quantiles cross.
+
+    A quantile function never decreases, so ``Q(a_(k+1)) < Q(a_k)`` for
+    levels ``a_k < a_(k+1)`` is a crossing. This function counts crossings
+    over every row, output and pair of adjacent levels.
+
+    Parameters
+    ----------
+    y_quantiles : array-like of shape (n_samples, n_levels) or \
+(n_samples, n_outputs, n_levels)
+        Predicted quantiles, one per level along the last axis.
+    alpha : array-like of shape (n_levels,), default=None
+        Levels of the quantiles, strictly inside (0, 1). When given, the last
+        axis is first put in increasing order of ``alpha``; ``None`` means it
+        already is.
+
+    Returns
+    -------
+    rate : float
+        Share of crossing pairs, in [0, 1]; ``0.0`` with fewer than two
+        levels.
+
+    Examples
+    --------
+    The second row crosses between its last two levels:
+
+    >>> from skquantile.metrics import quantile_crossing_rate
+    >>> quantile_crossing_rate([[0.0, 1.0, 2.0], [0.0, 2.0, 1.0]])
+    0.25
+    >>> quantile_crossing_rate([[0.0, 1.0, 2.0], [0.0, 2.0, 1.0]], [0.1, 0.9, 0.5])
+    0.25
+    """
+    quantiles = _as_finite_array(y_quantiles, "y_quantiles")
+    if quantiles.ndim not in (2, 3):
+        raise ValueError(
+            "y_quantiles must have shape (n_samples, n_levels) or (n_samples, "
+            f"n_outputs, n_levels), got shape {quantiles.shape}."
+        )
+    n_levels = quantiles.shape[-1]
+    if n_levels == 0:
+        raise ValueError("y_quantiles must hold at least one level, got none.")
+    if alpha is not None:
+        levels, _ = check_levels(alpha)
+        if len(levels) != n_levels:
+            raise ValueError(
+                f"alpha holds {len(levels)} level(s) but y_quantiles has "
+                f"{n_levels} quantile(s) along its last axis."
+            )
+        quantiles = quantiles[..., np.argsort(levels, kind="stable")]
+    if n_levels < 2:
+        return 0.0
+    return float(np.mean(quantiles[..., 1:] < quantiles[..., :-1]))
+
+
+# %% Scores of intervals
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "interval": ["array-like"],
+        "sample_weight": ["array-like", None],
+        "multioutput": _MULTIOUTPUT,
+    },
+    prefer_skip_nested_validation=True,
+)
+def interval_coverage(
+    y_true, interval, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Share of targets inside their prediction interval, bounds included.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Observed targets.
+    interval : array-like of shape (n_samples, 2) or (n_samples, n_outputs, 2)
+        Lower and upper bounds along the last axis, lower <= upper.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the rows; ``None`` weighs them equally.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
+(n_outputs,), default="uniform_average"
+        ``"raw_values"`` returns one share per output (an array of shape (1,)
+        for a 1-d target), ``"uniform_average"`` their mean, and an array
+        their average with these weights.
+
+    Returns
+    -------
+    coverage : float or ndarray of shape (n_outputs,)
+        In [0, 1]; close to the nominal coverage for a calibrated model.
+
+    See Also
+    --------
+    interval_width : Mean width of the same intervals.
+    interval_score : Width and misses combined into one proper score.
+
+    Examples
+    --------
+    >>> from skquantile.metrics import interval_coverage
+    >>> y_true = [1.0, 2.0, 3.0, 4.0]
+    >>> interval = [[0.0, 2.0], [0.0, 1.0], [2.0, 4.0], [4.0, 5.0]]
+    >>> interval_coverage(y_true, interval)
+    0.75
+    """
+    y, target_shape = _check_target(y_true)
+    lower, upper = _check_interval(interval, target_shape)
+    weight = _check_weights(sample_weight, len(y))
+    inside = (lower <= y) & (y <= upper)
+    return _aggregate(np.average(inside, axis=0, weights=weight), multioutput)
+
+
+@validate_params(
+    {
+        "interval": ["array-like"],
+        "sample_weight": ["array-like", None],
+        "multioutput": _MULTIOUTPUT,
+    },
+    prefer_skip_nested_validation=True,
+)
+def interval_width(interval, *, sample_weight=None, multioutput="uniform_average"):
+    """Mean width ``upper - lower`` of prediction intervals.
+
+    Parameters
+    ----------
+    interval : array-like of shape (n_samples, 2) or (n_samples, n_outputs, 2)
+        Lower and upper bounds along the last axis, lower <= upper.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the rows; ``None`` weighs them equally.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
+(n_outputs,), default="uniform_average"
+        ``"raw_values"`` returns one width per output (an array of shape (1,)
+        for intervals of shape (n_samples, 2)), ``"uniform_average"`` their
+        mean, and an array their average with these weights.
+
+    Returns
+    -------
+    width : float or ndarray of shape (n_outputs,)
+        Non-negative; narrower is better at the same coverage.
+
+    Examples
+    --------
+    >>> from skquantile.metrics import interval_width
+    >>> interval_width([[0.0, 2.0], [0.0, 1.0], [2.0, 4.0], [4.0, 5.0]])
+    1.5
+    """
+    lower, upper = _check_interval(interval)
+    weight = _check_weights(sample_weight, len(lower))
+    return _aggregate(np.average(upper - lower, axis=0, weights=weight), multioutput)
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "interval": ["array-like"],
+        "coverage": [Interval(Real, 0, 1, closed="neither")],
+        "sample_weight": ["array-like", None],
+        "multioutput": _MULTIOUTPUT,
+    },
+    prefer_skip_nested_validation=True,
+)
+def interval_score(
+    y_true, interval, coverage, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Interval score of central prediction intervals: width plus miss penalties.
+
+    For an interval ``[l, u]`` of nominal coverage ``c`` the score of ``y`` is
+    ``(u - l) + (2 / a) (l - y)_+ + (2 / a) (y - u)_+`` with ``a = 1 - c``.
+    It is a proper score for the central interval between the quantiles at
+    ``a / 2`` and ``1 - a / 2`` (Gneiting and Raftery, JASA, 2007).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Observed targets.
+    interval : array-like of shape (n_samples, 2) or (n_samples, n_outputs, 2)
+        Lower and upper bounds along the last axis, lower <= upper.
+    coverage : float
+        Nominal coverage (probability mass) of the intervals, strictly inside
+        (0, 1).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the rows; ``None`` weighs them equally.
+    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
+(n_outputs,), default="uniform_average"
+        ``"raw_values"`` returns one score per output (an array of shape (1,)
+        for a 1-d target), ``"uniform_average"`` their mean, and an array
+        their average with these weights.
+
+    Returns
+    -------
+    score : float or ndarray of shape (n_outputs,)
+        Non-negative; lower is better.
+
+    See Also
+    --------
+    make_interval_scorer : Scorer that evaluates an estimator with this score.
+
+    Examples
+    --------
+    The second target lies 1 above its interval, a penalty of ``2 / 0.5``:
+
+    >>> from skquantile.metrics import interval_score
+    >>> y_true = [1.0, 2.0, 3.0, 4.0]
+    >>> interval = [[0.0, 2.0], [0.0, 1.0], [2.0, 4.0], [4.0, 5.0]]
+    >>> interval_score(y_true, interval, coverage=0.5)
+    2.5
+    """
+    y, target_shape = _check_target(y_true)
+    lower, upper = _check_interval(interval, target_shape)
+    weight = _check_weights(sample_weight, len(y))
+    penalty = 2.0 / (1.0 - coverage)
+    per_row = (
+        (upper - lower)
+        + penalty * np.maximum(lower - y, 0.0)
+        + penalty * np.maximum(y - upper, 0.0)
+    )
+    return _aggregate(np.average(per_row, axis=0, weights=weight), multioutput)
+
+
+# %% Scorers
+
+
+def _locate_method(estimator, X, method, owners=()):
+    """Find the step that implements ``method`` and the ``X`` it should see.
+
+    A :class:`~sklearn.pipeline.Pipeline` exposes only the prediction methods
+    scikit-learn knows about, so for a pipeline the features are pushed through
+    its transformers and the search continues in its final step.
+    """
+    bound = getattr(estimator, method, None)
+    if callable(bound):
+        return bound, X
+    if isinstance(estimator, Pipeline):
+        for _, step in estimator.steps[:-1]:
+            # None and "passthrough" are the only non-estimator steps allowed.
+            if step is not None and not isinstance(step, str):
+                X = step.transform(X)
+        return _locate_method(
+            estimator.steps[-1][1], X, method, owners + (type(estimator).__name__,)
+        )
+    where = "".join(f" (the final step of a {owner})" for owner in reversed(owners))
+    raise TypeError(
+        f"{type(estimator).__name__}{where} has no method {method!r}; a quantile "
+        "scorer needs an estimator that implements it, or a Pipeline whose final "
+        "step does."
+    )
+
+
+class _QuantileScorer:
+    """Score an estimator by minus a loss of its own predicted distribution.
+
+    Parameters
+    ----------
+    method : str
+        Name of the estimator's prediction method.
+    method_args, method_kwargs : tuple and dict
+        Arguments passed to that method after ``X``.
+    loss : callable
+        ``loss(y_true, prediction, *loss_args, sample_weight=...)``; a
+        module-level function, so that the scorer pickles.
+    loss_args : tuple
+        Arguments passed to ``loss`` after the prediction.
+    description : str
+        The call that built the scorer, shown by ``repr``.
+    """
+
+    def __init__(
+        self, method, method_args, method_kwargs, loss, loss_args, description
+    ):
+        self._method = method
+        self._method_args = method_args
+        self._method_kwargs = method_kwargs
+        self._loss = loss
+        self._loss_args = loss_args
+        self._description = description
+
+    def __call__(self, estimator, X, y_true, sample_weight=None):
+        """Return minus the loss of ``estimator`` on ``(X, y_true)``.
+
+        Parameters
+        ----------
+        estimator : object
+            Fitted estimator with the needed prediction method, or a fitted
+            Pipeline whose final step has it.
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Observed targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows.
+
+        Returns
+        -------
+        score : float
+            Minus the loss: greater is better.
+        """
+        predict, X = _locate_method(estimator, X, self._method)
+        prediction = predict(X, *self._method_args, **self._method_kwargs)
+        loss = self._loss(
+            y_true, prediction, *self._loss_args, sample_weight=sample_weight
+        )
+        return -loss
+
+    def __repr__(self):
+        return self._description
+
+
+@validate_params(
+    {"n_levels": [Interval(Integral, 1, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
+def make_crps_scorer(n_levels=99):
+    """Make a scorer that rates an estimator's quantile function by the CRPS.
+
+    The scorer calls ``estimator.predict_quantile(X, midpoint_levels(n_levels))``
+    and returns minus :func:`crps_from_quantiles`, so that greater is better as
+    :class:`~sklearn.model_selection.GridSearchCV` expects. For a
+    :class:`~sklearn.pipeline.Pipeline`, ``X`` goes through its transformers
+    and the final step predicts. The module attribute ``crps_scorer`` is
+    ``make_crps_scorer()``.
+
+    Parameters
+    ----------
+    n_levels : int, default=99
+        Size of the midpoint grid of levels; the approximation error of the
+        CRPS falls like ``1 / n_levels**2``.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y_true, sample_weight=None)`` returning a float.
+
+    See Also
+    --------
+    crps_from_quantiles : The score itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.stats import norm
+    >>> from skquantile.metrics import make_crps_scorer
+    >>> class StandardNormal:
+    ...     def predict_quantile(self, X, alpha):
+    ...         return np.tile(norm.ppf(alpha), (len(X), 1))
+    >>> scorer = make_crps_scorer(n_levels=999)
+    >>> scorer
+    make_crps_scorer(n_levels=999)
+    >>> round(scorer(StandardNormal(), np.zeros((1, 1)), [0.0]), 3)
+    -0.234
+    """
+    levels = midpoint_levels(n_levels)
+    return _QuantileScorer(
+        "predict_quantile",
+        (levels,),
+        {},
+        crps_from_quantiles,
+        (levels,),
+        f"make_crps_scorer(n_levels={n_levels})",
+    )
+
+
+@validate_params(
+    {"alpha": _LEVELS + [None]},
+    prefer_skip_nested_validation=True,
+)
+def make_pinball_scorer(alpha=None):
+    """Make a scorer that rates an estimator's quantiles by the pinball loss.
+
+    The scorer calls ``estimator.predict_quantile(X, alpha)`` and returns
+    minus :func:`mean_pinball_loss`, so that greater is better. For a
+    :class:`~sklearn.pipeline.Pipeline`, ``X`` goes through its transformers
+    and the final step predicts. The module attribute ``pinball_scorer`` is
+    ``make_pinball_scorer()``.
+
+    Parameters
+    ----------
+    alpha : float or array-like of shape (n_levels,), default=None
+        Levels strictly inside (0, 1). ``None`` means the 19 levels 0.05,
+        0.10, ..., 0.95.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y_true, sample_weight=None)`` returning a float.
+
+    See Also
+    --------
+    mean_pinball_loss : The loss itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skquantile.metrics import make_pinball_scorer
+    >>> class Constant:
+    ...     def predict_quantile(self, X, alpha):
+    ...         return np.zeros((len(X), len(alpha)))
+    >>> scorer = make_pinball_scorer([0.25, 0.75])
+    >>> scorer
+    make_pinball_scorer(alpha=[0.25, 0.75])
+    >>> scorer(Constant(), np.zeros((2, 1)), [1.0, -1.0])
+    -0.5
+    """
+    if alpha is None:
+        levels = np.linspace(0.05, 0.95, 19)
+        description = "make_pinball_scorer()"
+    else:
+        levels, _ = check_levels(alpha)
+        description = f"make_pinball_scorer(alpha={levels.tolist()})"
+    return _QuantileScorer(
+        "predict_quantile", (levels,), {}, mean_pinball_loss, (levels,), description
+    )
+
+
+@validate_params(
+    {"coverage": [Interval(Real, 0, 1, closed="neither")]},
+    prefer_skip_nested_validation=True,
+)
+def make_interval_scorer(coverage=0.9):
+    """Make a scorer that rates an estimator's central intervals by their score.
+
+    The scorer calls ``estimator.predict_interval(X, coverage=coverage)`` and
+    returns minus :func:`interval_score`, so that greater is better. For a
+    :class:`~sklearn.pipeline.Pipeline`, ``X`` goes through its transformers
+    and the final step predicts.
+
+    Parameters
+    ----------
+    coverage : float, default=0.9
+        Nominal coverage of the intervals, strictly inside (0, 1).
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y_true, sample_weight=None)`` returning a float.
+
+    See Also
+    --------
+    interval_score : The score itself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skquantile.metrics import make_interval_scorer
+    >>> class UnitInterval:
+    ...     def predict_interval(self, X, coverage):
+    ...         return np.tile([0.0, 1.0], (len(X), 1))
+    >>> scorer = make_interval_scorer(coverage=0.5)
+    >>> scorer
+    make_interval_scorer(coverage=0.5)
+    >>> scorer(UnitInterval(), np.zeros((2, 1)), [0.5, 2.0])
+    -3.0
+    """
+    coverage = float(coverage)
+    return _QuantileScorer(
+        "predict_interval",
+        (),
+        {"coverage": coverage},
+        interval_score,
+        (coverage,),
+        f"make_interval_scorer(coverage={coverage})",
+    )
+
+
+crps_scorer = make_crps_scorer()
+pinball_scorer = make_pinball_scorer()

@@ -1,0 +1,10 @@
+"""scikit-learn's estimator checks, on default parameters."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skquantile import IncrementalQuantileRegressor
+
+
+@parametrize_with_checks([IncrementalQuantileRegressor()])
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
