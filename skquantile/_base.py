@@ -4,6 +4,7 @@ from abc import abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -17,17 +18,17 @@ from . import _training
 from ._modules import ACTIVATIONS
 
 
-def _weighted_location_scale(values, weight):
+def _weighted_location_scale(values, weight, constant_scale):
     """Weighted mean and standard deviation of each column.
 
     A column whose spread is negligible next to its magnitude (a constant
-    column, possibly up to rounding) gets scale 1, so standardising it only
-    removes the mean.
+    column, possibly up to rounding) gets ``constant_scale`` times that
+    magnitude (at least one) as its scale instead.
     """
     mean = np.average(values, axis=0, weights=weight)
     scale = np.sqrt(np.average((values - mean) ** 2, axis=0, weights=weight))
-    tiny = scale <= 1e-12 * np.maximum(1.0, np.abs(mean))
-    return mean, np.where(tiny, 1.0, scale)
+    magnitude = np.maximum(1.0, np.abs(mean))
+    return mean, np.where(scale <= 1e-12 * magnitude, constant_scale * magnitude, scale)
 
 
 class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
@@ -83,6 +84,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         hidden_layer_sizes = self._check_hidden_layer_sizes()
+        self._check_device()
         X, y = validate_data(
             self,
             X,
@@ -106,8 +108,10 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         X, Y, weight = _training.merge_duplicate_rows(
             X.astype(np.float64), Y, sample_weight
         )
-        self._x_mean, self._x_scale = _weighted_location_scale(X, weight)
-        self._y_mean, self._y_scale = _weighted_location_scale(Y, weight)
+        self._x_mean, self._x_scale = _weighted_location_scale(X, weight, 1.0)
+        # A constant target gets a tiny scale: whatever spread the network
+        # keeps in standardised units then vanishes in target units.
+        self._y_mean, self._y_scale = _weighted_location_scale(Y, weight, 1e-9)
         features = self._standardise_features(X)
         # The weight is rescaled to mean one: only relative weights matter for
         # the weighted mean loss, and this keeps its magnitude ordinary.
@@ -162,6 +166,19 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                 f"{self.hidden_layer_sizes!r}."
             )
         return tuple(int(size) for size in sizes)
+
+    def _check_device(self):
+        try:
+            device = torch.device(self.device)
+        except (RuntimeError, ValueError) as error:
+            raise ValueError(
+                f"device must name a torch device such as 'cpu' or 'cuda', got "
+                f"{self.device!r}."
+            ) from error
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r} was requested, but torch sees no CUDA GPU."
+            )
 
     def _standardise_features(self, X):
         return ((X - self._x_mean) / self._x_scale).astype(np.float32)

@@ -39,19 +39,21 @@ def check_levels(alpha, name="alpha"):
     bad = ~((levels > 0.0) & (levels < 1.0))
     if bad.any():
         raise ValueError(
-            f"{name} must lie strictly inside (0, 1); got {levels[bad][0]!r}."
+            f"{name} must lie strictly inside (0, 1); got {float(levels[bad][0])!r}."
         )
     return levels, array.ndim == 0
 
 
 def check_coverage(coverage):
     """Validate the probability mass of a central interval or region."""
-    if isinstance(coverage, (bool, np.bool_)) or not np.isscalar(coverage):
-        raise ValueError(f"coverage must be a number in (0, 1), got {coverage!r}.")
-    if not isinstance(coverage, (Integral, float, np.floating)) or not (
-        0.0 < coverage < 1.0
+    if isinstance(coverage, (bool, np.bool_)) or not isinstance(
+        coverage, (Integral, float, np.integer, np.floating)
     ):
-        raise ValueError(f"coverage must lie strictly inside (0, 1), got {coverage!r}.")
+        raise ValueError(f"coverage must be a number in (0, 1), got {coverage!r}.")
+    if not 0.0 < coverage < 1.0:
+        raise ValueError(
+            f"coverage must lie strictly inside (0, 1), got {float(coverage)!r}."
+        )
     return float(coverage)
 
 

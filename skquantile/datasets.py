@@ -15,9 +15,12 @@ This makes them suitable for tests, examples and benchmarks that measure
 the gap between a model and the oracle.
 """
 
+from numbers import Integral, Real
+
 import numpy as np
 from scipy import special, stats
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 
 from ._validation import check_levels, check_n_samples
@@ -145,7 +148,7 @@ def _heteroscedastic_location(X):
 
 
 def _heteroscedastic_scale(X):
-    return 0.1 + 0.2 * (X[:, 0] + 1.0) + 0.2 * np.abs(X[:, 1])
+    return 0.1 + 0.2 * np.abs(X[:, 0] + 1.0) + 0.2 * np.abs(X[:, 1])
 
 
 def _three_peak_means(X):
@@ -165,12 +168,20 @@ def _draw(truth, X, rng):
     return X, truth.sample(X, 1, random_state=rng)[:, 0], truth
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_heteroscedastic(n_samples=1000, *, n_features=4, random_state=None):
     """Gaussian target whose mean and spread both depend on the features.
 
     The features are uniform on ``[-1, 1]``; only the first two matter::
 
-        y = sin(pi x0) + 0.5 x1 + (0.1 + 0.4 (x0 + 1) / 2 + 0.2 |x1|) e,
+        y = sin(pi x0) + 0.5 x1 + (0.1 + 0.2 |x0 + 1| + 0.2 |x1|) e,
 
     with ``e`` standard normal, so the true quantile is the mean plus the
     spread times the normal quantile.
@@ -211,6 +222,14 @@ def make_heteroscedastic(n_samples=1000, *, n_features=4, random_state=None):
     return _draw(truth, X, rng)
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_three_peaks(n_samples=1000, *, n_features=2, random_state=None):
     """Multi-modal target: three Gaussian peaks that move with the features.
 
@@ -253,6 +272,15 @@ def make_three_peaks(n_samples=1000, *, n_features=2, random_state=None):
     return _draw(truth, X, rng)
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 2, None, closed="left")],
+        "df": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_heavy_tailed(n_samples=1000, *, n_features=4, df=3.0, random_state=None):
     """Student-t target with feature-dependent location and scale.
 
@@ -270,7 +298,7 @@ def make_heavy_tailed(n_samples=1000, *, n_features=4, df=3.0, random_state=None
     n_features : int, default=4
         Number of features, at least 2; those after the first two are noise.
     df : float, default=3.0
-        Degrees of freedom of the noise, positive.
+        Degrees of freedom of the noise, positive and finite.
     random_state : int, RandomState instance or None, default=None
         Seeds the features and the noise.
 
@@ -290,8 +318,8 @@ def make_heavy_tailed(n_samples=1000, *, n_features=4, df=3.0, random_state=None
     >>> truth.sample(X, n_samples=3, random_state=0).shape
     (5, 3)
     """
-    if not df > 0:
-        raise ValueError(f"df must be positive, got {df!r}.")
+    if not (np.isfinite(df) and df > 0):
+        raise ValueError(f"df must be a positive finite number, got {df!r}.")
     rng = check_random_state(random_state)
     X = _uniform_features(n_samples, n_features, rng, minimum_features=2)
     truth = _LocationScale(

@@ -1,0 +1,378 @@
+"""IncrementalQuantileRegressor: query API, weights, reproducibility, errors."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skquantile import IncrementalQuantileRegressor
+from skquantile.datasets import make_heteroscedastic
+from skquantile.metrics import crps_scorer
+
+FAST = dict(max_epochs=5, hidden_layer_sizes=(16,), n_knots=8, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y, truth = make_heteroscedastic(n_samples=400, random_state=0)
+    return X, y, truth
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, y, _ = data
+    return IncrementalQuantileRegressor(**FAST).fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def fitted_multi(data):
+    X, y, _ = data
+    Y = np.column_stack([y, 2.0 * y + 5.0, -y])
+    return IncrementalQuantileRegressor(**FAST).fit(X, Y), Y
+
+
+def test_shapes_single_output(fitted, data):
+    X = data[0][:7]
+    assert fitted.predict(X).shape == (7,)
+    assert fitted.predict_quantile(X, 0.3).shape == (7,)
+    assert fitted.predict_quantile(X, [0.1, 0.5, 0.9]).shape == (7, 3)
+    assert fitted.predict_interval(X).shape == (7, 2)
+    assert fitted.predict_cdf(X, np.zeros(7)).shape == (7,)
+    assert fitted.sample(X, 11, random_state=0).shape == (7, 11)
+    assert fitted.predict(X).dtype == np.float64
+
+
+def test_shapes_multi_output(fitted_multi, data):
+    model, _ = fitted_multi
+    X = data[0][:7]
+    assert model.n_outputs_ == 3
+    assert model.predict(X).shape == (7, 3)
+    assert model.predict_quantile(X, 0.3).shape == (7, 3)
+    assert model.predict_quantile(X, [0.1, 0.5, 0.9, 0.95]).shape == (7, 3, 4)
+    assert model.predict_interval(X, coverage=0.5).shape == (7, 3, 2)
+    assert model.predict_cdf(X, np.zeros((7, 3))).shape == (7, 3)
+    assert model.sample(X, 11, random_state=0).shape == (7, 11, 3)
+
+
+def test_single_column_target_keeps_its_column(data):
+    X, y, _ = data
+    model = IncrementalQuantileRegressor(**FAST).fit(X, y[:, None])
+    assert model.predict(X[:4]).shape == (4, 1)
+    assert model.predict_quantile(X[:4], [0.2, 0.8]).shape == (4, 1, 2)
+
+
+def test_multi_output_medians_follow_each_target(data):
+    X, y, _ = data
+    Y = np.column_stack([y, 10.0 * X[:, 1] + 100.0])
+    model = IncrementalQuantileRegressor(random_state=0).fit(X, Y)
+    assert model.score(X, Y) > 0.5
+    median = model.predict(X)
+    assert np.corrcoef(median[:, 1], Y[:, 1])[0, 1] > 0.95
+
+
+def test_quantiles_sorted_by_level_and_interval_consistent(fitted, data):
+    X = data[0]
+    levels = np.linspace(0.001, 0.999, 41)
+    quantiles = fitted.predict_quantile(X, levels)
+    assert (np.diff(quantiles, axis=1) >= 0).all()
+    interval = fitted.predict_interval(X, coverage=0.8)
+    np.testing.assert_allclose(
+        interval, fitted.predict_quantile(X, [0.1, 0.9]), rtol=1e-12
+    )
+    wider = fitted.predict_interval(X, coverage=0.9)
+    assert (wider[:, 0] <= interval[:, 0]).all() and (
+        wider[:, 1] >= interval[:, 1]
+    ).all()
+
+
+def test_unsorted_levels_are_answered_in_the_given_order(fitted, data):
+    X = data[0][:5]
+    levels = np.array([0.9, 0.1, 0.5])
+    np.testing.assert_array_equal(
+        fitted.predict_quantile(X, levels)[:, [1, 2, 0]],
+        fitted.predict_quantile(X, np.sort(levels)),
+    )
+
+
+def test_cdf_inverts_quantile(fitted_multi, data):
+    model, _ = fitted_multi
+    X = data[0][:50]
+    for level in [1e-6, 0.01, 0.37, 0.5, 0.99, 1 - 1e-6]:
+        quantiles = model.predict_quantile(X, level)
+        np.testing.assert_allclose(model.predict_cdf(X, quantiles), level, rtol=1e-7)
+
+
+def test_sample_follows_the_quantile_function(fitted, data):
+    X = data[0][:3]
+    draws = fitted.sample(X, 20000, random_state=0)
+    levels = [0.1, 0.5, 0.9]
+    share_below = (
+        draws[:, :, None] <= fitted.predict_quantile(X, levels)[:, None]
+    ).mean(1)
+    # Binomial standard error at n = 20000 is at most 0.0035.
+    np.testing.assert_allclose(share_below, np.broadcast_to(levels, (3, 3)), atol=0.015)
+    np.testing.assert_array_equal(draws, fitted.sample(X, 20000, random_state=0))
+
+
+def test_defaults_are_calibrated_on_known_quantiles():
+    X, y, truth = make_heteroscedastic(n_samples=2000, random_state=1)
+    X_test, y_test, _ = make_heteroscedastic(n_samples=2000, random_state=2)
+    model = IncrementalQuantileRegressor(random_state=0).fit(X, y)
+    interval = model.predict_interval(X_test, coverage=0.9)
+    coverage = np.mean((interval[:, 0] <= y_test) & (y_test <= interval[:, 1]))
+    assert abs(coverage - 0.9) < 0.03
+    true_interval = truth.predict_quantile(X_test, [0.05, 0.95])
+    width_ratio = np.mean(interval[:, 1] - interval[:, 0]) / np.mean(
+        true_interval[:, 1] - true_interval[:, 0]
+    )
+    assert 0.85 < width_ratio < 1.15
+
+
+@pytest.mark.parametrize("n_pieces", [1, 4])
+def test_spline_pieces_stay_monotone_and_invertible(data, n_pieces):
+    X, y, _ = data
+    model = IncrementalQuantileRegressor(**{**FAST, "n_pieces": n_pieces}).fit(X, y)
+    levels = np.linspace(0.01, 0.99, 199)
+    quantiles = model.predict_quantile(X[:20], levels)
+    assert (np.diff(quantiles, axis=1) > 0).all()
+    np.testing.assert_allclose(
+        model.predict_cdf(X[:20], quantiles[:, 77]), levels[77], rtol=1e-7
+    )
+
+
+def test_explicit_knots_are_used(data):
+    X, y, _ = data
+    knots = [0.05, 0.2, 0.5, 0.8, 0.95]
+    model = IncrementalQuantileRegressor(**{**FAST, "knots": knots}).fit(X, y)
+    np.testing.assert_array_equal(model.knot_levels_, knots)
+    default = IncrementalQuantileRegressor(n_knots=4).fit(X[:20], y[:20])
+    np.testing.assert_allclose(default.knot_levels_, [0.125, 0.375, 0.625, 0.875])
+
+
+def test_constant_target_gives_constant_quantiles(data):
+    X = data[0][:100]
+    model = IncrementalQuantileRegressor(**FAST).fit(X, np.full(100, 1234.5))
+    quantiles = model.predict_quantile(X, [0.05, 0.5, 0.95])
+    np.testing.assert_allclose(quantiles, 1234.5, rtol=1e-8)
+
+
+def test_pickle_round_trip_gives_identical_predictions(fitted, data):
+    X = data[0]
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(
+        restored.predict_quantile(X, [0.1, 0.5]), fitted.predict_quantile(X, [0.1, 0.5])
+    )
+
+
+def _global_numpy_state():
+    return np.random.get_state()[1].copy()  # noqa: NPY002 (the legacy global RNG)
+
+
+def test_same_seed_same_model_and_global_rng_untouched(data):
+    X, y, _ = data
+    torch_state = torch.get_rng_state()
+    numpy_state = _global_numpy_state()
+    first = IncrementalQuantileRegressor(**FAST).fit(X, y)
+    second = clone(first).fit(X, y)
+    np.testing.assert_array_equal(first.predict(X), second.predict(X))
+    assert torch.equal(torch_state, torch.get_rng_state())
+    np.testing.assert_array_equal(numpy_state, _global_numpy_state())
+    other = IncrementalQuantileRegressor(**{**FAST, "random_state": 1}).fit(X, y)
+    assert not np.array_equal(first.predict(X), other.predict(X))
+
+
+def test_row_order_does_not_matter(data):
+    X, y, _ = data
+    order = np.random.default_rng(0).permutation(len(X))
+    first = IncrementalQuantileRegressor(**FAST).fit(X, y)
+    second = IncrementalQuantileRegressor(**FAST).fit(X[order], y[order])
+    np.testing.assert_array_equal(first.predict(X), second.predict(X))
+
+
+def test_sample_weight_equals_repetition_and_removal(data):
+    X, y, _ = data
+    X, y = X[:60], y[:60]
+    weight = np.random.default_rng(0).integers(0, 4, size=60)
+    weighted = IncrementalQuantileRegressor(**FAST).fit(X, y, sample_weight=weight)
+    repeated = IncrementalQuantileRegressor(**FAST).fit(
+        np.repeat(X, weight, axis=0), np.repeat(y, weight)
+    )
+    np.testing.assert_array_equal(weighted.predict(X), repeated.predict(X))
+
+
+def test_sample_weight_moves_the_fit():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(400, 1))
+    y = np.where(np.arange(400) < 200, 0.0, 10.0) + rng.normal(0, 0.1, 400)
+    weight = np.where(np.arange(400) < 200, 100.0, 1.0)
+    model = IncrementalQuantileRegressor(random_state=0).fit(X, y, sample_weight=weight)
+    # About 99% of the weight is on the rows near 0: the median is there.
+    assert np.median(model.predict(X)) < 1.0
+
+
+def test_pandas_and_float32_input(data):
+    pd = pytest.importorskip("pandas")
+    X, y, _ = data
+    frame = pd.DataFrame(X, columns=[f"feature_{i}" for i in range(X.shape[1])])
+    model = IncrementalQuantileRegressor(**FAST).fit(frame, pd.Series(y))
+    np.testing.assert_array_equal(model.feature_names_in_, frame.columns)
+    assert model.predict(frame).shape == (len(X),)
+    model32 = IncrementalQuantileRegressor(**FAST).fit(X.astype(np.float32), y)
+    assert model32.predict(X.astype(np.float32)).dtype == np.float64
+
+
+def test_grid_search_over_knots_in_a_pipeline():
+    X, y, _ = make_heteroscedastic(n_samples=300, random_state=0)
+    pipeline = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("iqr", IncrementalQuantileRegressor(max_epochs=20, random_state=0)),
+        ]
+    )
+    search = GridSearchCV(
+        pipeline, {"iqr__n_knots": [5, 10, 20, 40]}, scoring=crps_scorer, cv=3
+    ).fit(X, y)
+    assert search.best_params_["iqr__n_knots"] in (5, 10, 20, 40)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert (search.cv_results_["mean_test_score"] < 0).all()
+    assert search.predict(X[:3]).shape == (3,)
+
+
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_training_stops_and_keeps_the_best_epoch(data, early_stopping):
+    X, y, _ = data
+    model = IncrementalQuantileRegressor(
+        **{**FAST, "max_epochs": 30},
+        early_stopping=early_stopping,
+        n_iter_no_change=2,
+        tol=10.0,
+    ).fit(X, y)
+    # With an unreachable tol, training stops after 1 + n_iter_no_change epochs.
+    assert model.n_iter_ == 3
+    key = "valid_loss" if early_stopping else "train_loss"
+    assert key in model.net_.history[-1]
+
+
+def test_tiny_data_trains_without_a_validation_split():
+    model = IncrementalQuantileRegressor(early_stopping=True, **FAST)
+    model.fit([[0.0, 1.0]], [3.0])
+    assert np.isfinite(model.predict_quantile([[0.0, 1.0]], [0.1, 0.9])).all()
+
+
+def test_divergence_raises_a_clear_error(data):
+    X, y, _ = data
+    model = IncrementalQuantileRegressor(**{**FAST, "learning_rate_init": 1e30})
+    with pytest.raises(FloatingPointError, match="diverged.*learning_rate_init"):
+        model.fit(X, y * 1e30)
+
+
+def test_verbose_prints_the_epoch_table(data, capsys):
+    X, y, _ = data
+    IncrementalQuantileRegressor(**{**FAST, "max_epochs": 2}, verbose=1).fit(X, y)
+    assert "train_loss" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "method, args, error, match",
+    [
+        ("predict_quantile", (0.0,), ValueError, "alpha must lie strictly inside"),
+        ("predict_quantile", (1.0,), ValueError, "alpha must lie strictly inside"),
+        ("predict_quantile", ([0.5, np.nan],), ValueError, "got nan"),
+        ("predict_quantile", ("0.5",), ValueError, "alpha must be a number"),
+        ("predict_quantile", ([[0.5]],), ValueError, "1-d array"),
+        ("predict_quantile", ([],), ValueError, "at least one level"),
+        ("predict_interval", (1.0,), ValueError, "coverage must lie"),
+        ("predict_interval", (np.nan,), ValueError, "coverage must lie"),
+        ("predict_interval", ("0.9",), ValueError, "coverage must be a number"),
+        ("sample", (0,), ValueError, "n_samples must be at least 1"),
+        ("sample", (2.5,), TypeError, "n_samples must be an integer"),
+        ("predict_cdf", (np.zeros(3),), ValueError, r"y must have shape \(5,\)"),
+        ("predict_cdf", (np.full(5, np.nan),), ValueError, "NaN"),
+    ],
+)
+def test_query_errors(fitted, data, method, args, error, match):
+    with pytest.raises(error, match=match):
+        getattr(fitted, method)(data[0][:5], *args)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"knots": [0.5, 0.2]}, "strictly increasing"),
+        ({"knots": [0.0, 0.5]}, "inside"),
+        ({"knots": [0.5]}, "at least two"),
+        ({"knots": "quantile"}, "knots"),
+        ({"n_knots": 1}, "n_knots"),
+        ({"n_pieces": 0}, "n_pieces"),
+        ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes"),
+        ({"activation": "sigmoid"}, "activation"),
+        ({"learning_rate_init": 0.0}, "learning_rate_init"),
+        ({"validation_fraction": 1.0}, "validation_fraction"),
+        ({"device": "not-a-device"}, "device"),
+    ],
+)
+def test_parameter_errors(data, params, match):
+    X, y, _ = data
+    with pytest.raises(ValueError, match=match):
+        IncrementalQuantileRegressor(**params).fit(X[:20], y[:20])
+
+
+@pytest.mark.parametrize(
+    "sample_weight, match",
+    [
+        (np.zeros(20), "non-zero|positive sum"),
+        (-np.ones(20), "[Nn]egative"),
+        (np.full(20, np.nan), "NaN"),
+        (np.ones(19), "sample_weight"),
+    ],
+)
+def test_sample_weight_errors(data, sample_weight, match):
+    X, y, _ = data
+    with pytest.raises(ValueError, match=match):
+        IncrementalQuantileRegressor(**FAST).fit(X[:20], y[:20], sample_weight)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    seed=st.integers(0, 2**16),
+    log_weights=st.lists(st.floats(-8, 8), min_size=30, max_size=30),
+    scale=st.sampled_from([1e-3, 1.0, 1e4]),
+    levels=st.lists(
+        st.one_of(st.sampled_from([1e-6, 1 - 1e-6]), st.floats(1e-6, 1 - 1e-6)),
+        min_size=2,
+        max_size=12,
+    ),
+    n_pieces=st.sampled_from([1, 2]),
+)
+def test_quantile_function_is_monotone_for_any_input(
+    seed, log_weights, scale, levels, n_pieces
+):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(30, 3)) * scale
+    y = rng.standard_t(2, size=30) * scale
+    model = IncrementalQuantileRegressor(
+        max_epochs=3,
+        hidden_layer_sizes=(8,),
+        n_knots=6,
+        n_pieces=n_pieces,
+        random_state=seed,
+    ).fit(X, y, sample_weight=10.0 ** np.asarray(log_weights))
+    X_query = np.vstack([X, rng.normal(size=(5, 3)) * scale * 100])
+    levels = np.sort(levels)
+    quantiles = model.predict_quantile(X_query, levels)
+    assert np.isfinite(quantiles).all()
+    assert (np.diff(quantiles, axis=1) >= 0).all()
+    np.testing.assert_allclose(
+        model.predict_cdf(X_query, quantiles[:, -1]), levels[-1], rtol=1e-6
+    )
