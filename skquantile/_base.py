@@ -62,7 +62,8 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
 
     @abstractmethod
     def _criterion(self):
-        """Return the criterion class, called with (module output, target)."""
+        """Return the criterion class, called with (module output, target), and
+        its keyword arguments."""
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -83,7 +84,9 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        hidden_layer_sizes = self._check_hidden_layer_sizes()
+        hidden_layer_sizes = self._check_layer_sizes(
+            self.hidden_layer_sizes, "hidden_layer_sizes"
+        )
         self._check_device()
         X, y = validate_data(
             self,
@@ -137,7 +140,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         self.net_ = _training.fit_network(
             module,
             module_params,
-            self._criterion(),
+            *self._criterion(),
             features,
             target,
             validation=validation,
@@ -154,17 +157,15 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         self.n_iter_ = len(self.net_.history)
         return self
 
-    def _check_hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
+    @staticmethod
+    def _check_layer_sizes(sizes, name):
+        original = sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
         if not all(
             isinstance(size, Integral) and not isinstance(size, bool) and size > 0
             for size in sizes
         ):
-            raise ValueError(
-                "hidden_layer_sizes must hold positive integers, got "
-                f"{self.hidden_layer_sizes!r}."
-            )
+            raise ValueError(f"{name} must hold positive integers, got {original!r}.")
         return tuple(int(size) for size in sizes)
 
     def _check_device(self):

@@ -87,7 +87,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         The trained network; its ``history`` holds the losses per epoch.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -339,7 +339,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         }
 
     def _criterion(self):
-        return WeightedCRPSLoss
+        return WeightedCRPSLoss, {}
 
     def _quantiles(self, X, levels):
         """Quantiles in target units, shape (n_samples, n_outputs, n_levels).

@@ -99,6 +99,7 @@ def fit_network(
     module,
     module_params,
     criterion,
+    criterion_params,
     X,
     target,
     *,
@@ -171,6 +172,7 @@ def fit_network(
         device=device,
         verbose=verbose,
         **{f"module__{key}": value for key, value in module_params.items()},
+        **{f"criterion__{key}": value for key, value in criterion_params.items()},
     )
     with seeded_torch(seed, device):
         net.fit(as_tensor(X), as_tensor(target))

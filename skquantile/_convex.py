@@ -1,0 +1,500 @@
+"""Joint multivariate quantiles as the gradient of a convex potential (MQF2)."""
+
+import copy
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from scipy import special, stats
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_array
+
+from ._base import BaseQuantileNetwork
+from ._picnn import ConvexPotentialNetwork, WeightedEnergyScoreLoss
+from ._validation import check_coverage, check_levels, check_n_samples
+
+
+class ConvexQuantileRegressor(BaseQuantileNetwork):
+    """Joint conditional quantiles of one or several targets (MQF2).
+
+    The quantile map of the targets given ``x`` is the gradient of a function
+    that is convex in its input: ``Q(a | x) = grad_u psi(u; c(x))`` at
+    ``u = Phi^{-1}(a)`` (the standard normal quantile, coordinate-wise), with
+    ``c(x)`` a context network of the features. The gradient of a convex
+    function is a monotone map, so in one dimension ``Q`` is a non-decreasing
+    quantile function, and for several targets it pushes the standard normal
+    law onto the modelled joint law while keeping the dependence between
+    targets. The network is trained with the energy score, a proper scoring
+    rule for multivariate distributions.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of int, default=(64, 64)
+        Widths of the hidden layers of the context network on ``X``.
+    activation : {"relu", "silu", "gelu", "tanh"}, default="relu"
+        Activation of the context network.
+    potential_layer_sizes : array-like of int, default=(32, 32)
+        Widths of the layers of the input-convex network ``phi``.
+    n_energy_samples : int, default=32
+        Draws per row used to estimate the energy score in training.
+    beta : float, default=1.0
+        Exponent of the energy score, in (0, 2).
+    max_epochs : int, default=50
+        Maximum number of passes over the training data; the learning rate
+        decays to zero along a cosine over these epochs.
+    batch_size : int, default=256
+        Rows per mini-batch (all rows if there are fewer).
+    learning_rate_init : float, default=3e-3
+        Initial learning rate of the AdamW optimiser.
+    weight_decay : float, default=0.0
+        Decoupled weight decay of AdamW.
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the rows and stop when
+        their energy score stops improving; otherwise (or with too few rows)
+        training stops when the training loss stops improving. Either way the
+        weights of the best epoch are kept.
+    validation_fraction : float, default=0.1
+        Share of the distinct training rows held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before stopping.
+    tol : float, default=1e-4
+        Smallest improvement of the monitored loss that counts.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the validation split, the shuffling and
+        the training draws. torch's global random state is left untouched.
+    verbose : int, default=0
+        Print skorch's table of losses per epoch when positive.
+    device : str, default="cpu"
+        torch device to train on.
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets.
+    n_iter_ : int
+        Number of epochs run.
+    net_ : skorch.NeuralNet
+        The trained network; its ``history`` holds the losses per epoch.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    IncrementalQuantileRegressor : Univariate quantile functions with knots.
+
+    Notes
+    -----
+    ``psi(u; c) = m(c).u + 0.5 u' A(c) u + phi(u; c)`` with ``A(c)`` positive
+    definite and ``phi`` a partially input-convex network (Amos et al., 2017).
+    The quadratic part makes ``Q`` strictly monotone and invertible, which
+    :meth:`predict_cdf` and :meth:`region_contains` use. For several targets
+    ``Q(a, ..., a)`` is *not* the vector of marginal ``a``-quantiles: the
+    levels of a multivariate quantile address directions and depths of the
+    joint law. Use :meth:`predict_marginal_quantile` for per-target quantiles
+    and :meth:`predict_region` for central regions: the image of the
+    Gaussian ball of mass ``p`` has model mass ``p``.
+
+    References
+    ----------
+    K. Kan, F.-X. Aubet, T. Januschowski, Y. Park, K. Benidis, L. Ruthotto,
+    J. Gasthaus, "Multivariate Quantile Function Forecaster", AISTATS 2022.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skquantile._convex import ConvexQuantileRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(size=(300, 2))
+    >>> Y = X @ [[1.0, 0.5], [0.0, 1.0]] + rng.normal(size=(300, 2))
+    >>> model = ConvexQuantileRegressor(random_state=0, max_epochs=5).fit(X, Y)
+    >>> model.predict(X[:3]).shape
+    (3, 2)
+    >>> model.predict_region(X[:3], coverage=0.9, n_points=50).shape
+    (3, 50, 2)
+    """
+
+    _parameter_constraints: dict = {
+        **BaseQuantileNetwork._parameter_constraints,
+        "potential_layer_sizes": ["array-like"],
+        "n_energy_samples": [Interval(Integral, 2, None, closed="left")],
+        "beta": [Interval(Real, 0, 2, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        *,
+        hidden_layer_sizes=(64, 64),
+        activation="relu",
+        potential_layer_sizes=(32, 32),
+        n_energy_samples=32,
+        beta=1.0,
+        max_epochs=50,
+        batch_size=256,
+        learning_rate_init=3e-3,
+        weight_decay=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        verbose=0,
+        device="cpu",
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.potential_layer_sizes = potential_layer_sizes
+        self.n_energy_samples = n_energy_samples
+        self.beta = beta
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
+    def predict(self, X):
+        """Predict the multivariate median ``grad psi(0; c(x))``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The image of the origin of the latent space; for one target, the
+            median.
+        """
+        features = self._validated_features(X)
+        latent = np.zeros((len(features), 1, self.n_outputs_))
+        return self._squeeze(self._map(features, latent)[:, 0])
+
+    def predict_quantile(self, X, alpha):
+        """Predict (multivariate) quantiles at given levels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        alpha : float or array-like
+            For one target, a level or a 1-d array of levels in (0, 1), as
+            for :class:`IncrementalQuantileRegressor`. For ``n_outputs``
+            targets, a level vector of shape (n_outputs,) or an array of
+            shape (n_levels, n_outputs) of level vectors; each is mapped
+            through ``Phi^{-1}`` coordinate-wise and then through the fitted
+            monotone map. This is not the vector of marginal quantiles (see
+            :meth:`predict_marginal_quantile`).
+
+        Returns
+        -------
+        ndarray
+            One target: (n_samples,) or (n_samples, n_levels). Several: (n_samples,
+            n_outputs) for a level vector, (n_samples, n_levels, n_outputs) for an
+            array of them.
+        """
+        features = self._validated_features(X)
+        if self.n_outputs_ == 1 and self._y_ndim == 1:
+            levels, scalar = check_levels(alpha)
+            latent = np.broadcast_to(special.ndtri(levels)[:, None], (len(levels), 1))
+            quantiles = self._map(features, latent)[..., 0]
+            return quantiles[:, 0] if scalar else quantiles
+        levels = np.asarray(alpha)
+        single = levels.ndim == 1
+        if levels.ndim not in (1, 2) or levels.shape[-1] != self.n_outputs_:
+            raise ValueError(
+                f"alpha must be a level vector of shape ({self.n_outputs_},) or an "
+                f"array of shape (n_levels, {self.n_outputs_}), got shape "
+                f"{levels.shape}."
+            )
+        flat, _ = check_levels(levels.ravel())
+        latent = special.ndtri(flat.reshape(-1, self.n_outputs_))
+        quantiles = self._map(features, latent)
+        return quantiles[:, 0] if single else quantiles
+
+    def predict_marginal_quantile(self, X, alpha, n_samples=1000, random_state=0):
+        """Predict the quantiles of each target on its own.
+
+        For one target this is exactly :meth:`predict_quantile`. For several,
+        the marginal quantiles are estimated from ``n_samples`` joint draws
+        per row (the map is joint; its marginals have no closed form).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+            Features.
+        alpha : float or array-like of shape (n_levels,)
+            Levels in (0, 1).
+        n_samples : int, default=1000
+            Draws per row for the Monte Carlo estimate (several targets).
+        random_state : int, RandomState instance or None, default=0
+            Seeds the draws.
+
+        Returns
+        -------
+        ndarray
+            (n_samples_X,) or (n_samples_X, n_levels) for one target;
+            (n_samples_X, n_outputs) or (n_samples_X, n_outputs, n_levels) for
+            several.
+        """
+        levels, scalar = check_levels(alpha)
+        if self._y_ndim == 1:
+            return self.predict_quantile(X, alpha)
+        draws = self.sample(X, n_samples, random_state=random_state)
+        quantiles = np.moveaxis(np.quantile(draws, levels, axis=1), 0, -1)
+        return quantiles[..., 0] if scalar else quantiles
+
+    def predict_interval(self, X, coverage=0.9):
+        """Predict central intervals of each target.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        coverage : float, default=0.9
+            Probability mass of each interval, in (0, 1).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2) or (n_samples, n_outputs, 2)
+            Marginal quantiles at ``(1 - coverage) / 2`` and
+            ``(1 + coverage) / 2`` (Monte Carlo estimates for several
+            targets, see :meth:`predict_marginal_quantile`).
+        """
+        coverage = check_coverage(coverage)
+        levels = [(1.0 - coverage) / 2.0, (1.0 + coverage) / 2.0]
+        return self.predict_marginal_quantile(X, levels)
+
+    def sample(self, X, n_samples=1, random_state=None):
+        """Draw targets from each row's predicted joint distribution.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+            Features.
+        n_samples : int, default=1
+            Draws per row.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws.
+
+        Returns
+        -------
+        ndarray of shape (n_samples_X, n_samples) or (n_samples_X, n_samples, n_outputs)
+            The draws.
+        """
+        features = self._validated_features(X)
+        n_samples = check_n_samples(n_samples)
+        rng = check_random_state(random_state)
+        latent = rng.standard_normal((len(features), n_samples, self.n_outputs_))
+        return self._squeeze(self._map(features, latent))
+
+    def predict_cdf(self, X, y):
+        """Predict ``F(y | x)`` for a single target.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        y : array-like of shape (n_samples,)
+            One target value per row.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            ``Phi(u)`` where ``u`` solves ``Q(u | x) = y``.
+        """
+        if self._y_ndim != 1:
+            raise ValueError(
+                "predict_cdf is defined for a single target; for several targets "
+                "use region_contains or predict_marginal_quantile."
+            )
+        features = self._validated_features(X)
+        y = self._check_targets(y, len(features))
+        return special.ndtr(self._inverse(features, y)[:, 0])
+
+    def predict_region(self, X, coverage=0.9, n_points=100):
+        """Points on the boundary of the central prediction region.
+
+        The region is the image under the fitted map of the centred latent
+        Gaussian ball of probability ``coverage``, so it holds that
+        probability under the model. Its boundary is the image of the sphere
+        of radius ``sqrt(chi2(n_outputs).ppf(coverage))``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        coverage : float, default=0.9
+            Probability of the region, in (0, 1).
+        n_points : int, default=100
+            Number of boundary points per row.
+
+        Returns
+        -------
+        ndarray
+            For two targets, shape (n_samples, n_points, 2): an ordered
+            closed contour whose last point repeats the first, ready to plot.
+            For one target, shape (n_samples, 2): the central interval. For
+            more targets, (n_samples, n_points, n_outputs): points spread
+            evenly over the image of the sphere.
+        """
+        coverage = check_coverage(coverage)
+        n_points = check_n_samples(n_points)
+        features = self._validated_features(X)
+        d = self.n_outputs_
+        radius = np.sqrt(stats.chi2.ppf(coverage, d))
+        if self._y_ndim == 1:
+            return self._map(features, np.array([[-radius], [radius]]))[..., 0]
+        if d == 2:
+            angle = np.linspace(0.0, 2.0 * np.pi, n_points)
+            directions = np.column_stack([np.cos(angle), np.sin(angle)])
+            directions[-1] = directions[0]
+        else:
+            directions = _sphere_points(n_points, d)
+        return self._map(features, radius * directions)
+
+    def region_contains(self, X, Y, coverage=0.9):
+        """Whether observations lie inside the central region of given coverage.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        Y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            One observation per row, shaped like the training target.
+        coverage : float, default=0.9
+            Probability of the region, in (0, 1).
+
+        Returns
+        -------
+        ndarray of bool, shape (n_samples,)
+            ``True`` where the latent preimage ``u`` of the observation
+            (``Q(u | x) = y``) lies in the Gaussian ball of that probability.
+        """
+        coverage = check_coverage(coverage)
+        features = self._validated_features(X)
+        Y = self._check_targets(Y, len(features))
+        latent = self._inverse(features, Y)
+        radius2 = stats.chi2.ppf(coverage, self.n_outputs_)
+        return (latent**2).sum(-1) <= radius2
+
+    def _module_spec(self, n_features, n_outputs):
+        return ConvexPotentialNetwork, {
+            "n_features": n_features,
+            "n_outputs": n_outputs,
+            "potential_layer_sizes": self._check_layer_sizes(
+                self.potential_layer_sizes, "potential_layer_sizes"
+            ),
+            "n_energy_samples": self.n_energy_samples,
+        }
+
+    def _criterion(self):
+        return WeightedEnergyScoreLoss, {"beta": self.beta}
+
+    def _float64_module(self):
+        module = copy.deepcopy(self.net_.module_).to(torch.float64)
+        return module.eval()
+
+    def _map(self, features, latent, chunk_size=4096):
+        """Map latent points through each row's quantile map, in target units.
+
+        ``latent`` is (n_points, d) for every row or (n_rows, n_points, d).
+        """
+        module = self._float64_module()
+        device = self.net_.device
+        latent = np.asarray(latent, dtype=np.float64)
+        outputs = []
+        for start in range(0, len(features), chunk_size):
+            rows = slice(start, start + chunk_size)
+            chunk = torch.as_tensor(features[rows], dtype=torch.float64, device=device)
+            points = latent if latent.ndim == 2 else latent[rows]
+            points = torch.as_tensor(
+                np.broadcast_to(points, (len(chunk), *points.shape[-2:])).copy(),
+                device=device,
+            )
+            with torch.no_grad():
+                context = module.context(chunk)
+            outputs.append(module.transport(points, context).detach().cpu().numpy())
+        return self._y_mean + self._y_scale * np.concatenate(outputs)
+
+    def _inverse(self, features, Y, max_iter=100):
+        """Latent preimage ``u`` with ``Q(u | x) = y``, by damped Newton steps.
+
+        ``u`` minimises the strictly convex ``psi(u; c) - <u, z>`` (``z`` the
+        standardised target), whose gradient is ``Q(u) - z`` and whose Hessian
+        is the Jacobian of ``Q``; a backtracking line search on that objective
+        makes every step a descent step.
+        """
+        module = self._float64_module()
+        device = self.net_.device
+        z = torch.as_tensor(
+            (Y.reshape(len(Y), -1) - self._y_mean) / self._y_scale, device=device
+        )
+        with torch.no_grad():
+            context = module.context(
+                torch.as_tensor(features, dtype=torch.float64, device=device)
+            )
+        d = self.n_outputs_
+
+        def objective(u):
+            return module.potential(u[:, None, :], context)[:, 0] - (u * z).sum(-1)
+
+        u = torch.zeros_like(z)
+        for _ in range(max_iter):
+            u = u.detach().requires_grad_(True)
+            value = objective(u)
+            (gradient,) = torch.autograd.grad(value.sum(), u, create_graph=True)
+            hessian = torch.stack(
+                [
+                    torch.autograd.grad(gradient[:, j].sum(), u, retain_graph=True)[0]
+                    for j in range(d)
+                ],
+                dim=1,
+            )
+            gradient, hessian, value = (
+                gradient.detach(),
+                hessian.detach(),
+                value.detach(),
+            )
+            if gradient.abs().max() < 1e-10:
+                break
+            step = torch.linalg.solve(hessian, gradient[..., None])[..., 0]
+            decrease = (gradient * step).sum(-1)
+            size = torch.ones(len(u), dtype=u.dtype, device=device)
+            with torch.no_grad():
+                for _ in range(40):
+                    candidate = u - size[:, None] * step
+                    accepted = objective(candidate) <= value - 1e-4 * size * decrease
+                    if accepted.all():
+                        break
+                    size = torch.where(accepted, size, 0.5 * size)
+            u = candidate.detach()
+        return u.detach().cpu().numpy()
+
+    def _check_targets(self, Y, n_rows):
+        Y = check_array(Y, ensure_2d=False, dtype=np.float64, input_name="y")
+        expected = (n_rows,) + ((self.n_outputs_,) if self._y_ndim == 2 else ())
+        if Y.shape != expected:
+            raise ValueError(
+                f"y must have shape {expected} (one observation per row of X), "
+                f"got {Y.shape}."
+            )
+        return Y
+
+    def _squeeze(self, values):
+        return values[..., 0] if self._y_ndim == 1 else values
+
+
+def _sphere_points(n_points, dimension):
+    """Nearly even points on the unit sphere (a fixed quasi-random design)."""
+    normal = stats.qmc.Sobol(dimension, scramble=True, seed=0).random(n_points)
+    directions = special.ndtri(np.clip(normal, 1e-12, 1 - 1e-12))
+    return directions / np.linalg.norm(directions, axis=1, keepdims=True)
