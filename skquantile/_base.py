@@ -190,12 +190,18 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return self._standardise_features(X.astype(np.float64))
 
-    def _module_outputs(self, X):
+    def _module_outputs(self, X, chunk_size=65536):
         """Yield ``(rows, output)`` of the fitted module in float64, by chunks."""
         features = self._validated_features(X)
-        return _training.iter_float64_outputs(
-            self.net_.module_, features, self.net_.device
-        )
+        module = _training.float64_copy(self.net_.module_)
+        device = self.net_.device
+        with torch.no_grad():
+            for start in range(0, len(features), chunk_size):
+                rows = slice(start, start + chunk_size)
+                chunk = torch.as_tensor(
+                    features[rows], dtype=torch.float64, device=device
+                )
+                yield rows, module(chunk)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

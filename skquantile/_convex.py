@@ -1,6 +1,5 @@
 """Joint multivariate quantiles as the gradient of a convex potential (MQF2)."""
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,6 +11,7 @@ from sklearn.utils.validation import check_array
 
 from ._base import BaseQuantileNetwork
 from ._picnn import ConvexPotentialNetwork, WeightedEnergyScoreLoss
+from ._training import float64_copy
 from ._validation import check_coverage, check_levels, check_n_samples
 
 
@@ -399,16 +399,12 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
     def _criterion(self):
         return WeightedEnergyScoreLoss, {"beta": self.beta}
 
-    def _float64_module(self):
-        module = copy.deepcopy(self.net_.module_).to(torch.float64)
-        return module.eval()
-
     def _map(self, features, latent, chunk_size=4096):
         """Map latent points through each row's quantile map, in target units.
 
         ``latent`` is (n_points, d) for every row or (n_rows, n_points, d).
         """
-        module = self._float64_module()
+        module = float64_copy(self.net_.module_)
         device = self.net_.device
         latent = np.asarray(latent, dtype=np.float64)
         outputs = []
@@ -433,7 +429,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         is the Jacobian of ``Q``; a backtracking line search on that objective
         makes every step a descent step.
         """
-        module = self._float64_module()
+        module = float64_copy(self.net_.module_)
         device = self.net_.device
         z = torch.as_tensor(
             (Y.reshape(len(Y), -1) - self._y_mean) / self._y_scale, device=device

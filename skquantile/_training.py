@@ -1,6 +1,7 @@
 """Training with skorch: batching, early stopping, divergence checks, seeding."""
 
 import contextlib
+import copy
 import math
 
 import numpy as np
@@ -183,21 +184,11 @@ def _silent(*args, **kwargs):
     pass
 
 
-def iter_float64_outputs(module, X, device, chunk_size=65536):
-    """Apply ``module`` to ``X`` in float64, chunk by chunk, without gradients.
+def float64_copy(module):
+    """A float64 copy of ``module`` in evaluation mode, for inference.
 
-    Yields ``(rows, output)`` pairs, ``rows`` being the slice of ``X`` that
-    ``output`` belongs to. Running inference in double precision makes the
-    prediction of a row independent of the other rows in the batch (no float32
-    summation-order effects) and makes quantile and CDF exact inverses of each
-    other.
+    Running inference in double precision makes the prediction of a row
+    independent of the other rows in the batch (no float32 summation-order
+    effects) and makes quantile and CDF exact inverses of each other.
     """
-    state = {
-        name: tensor.detach().to(torch.float64)
-        for name, tensor in [*module.named_parameters(), *module.named_buffers()]
-    }
-    with torch.no_grad():
-        for start in range(0, len(X), chunk_size):
-            rows = slice(start, start + chunk_size)
-            chunk = torch.as_tensor(X[rows], dtype=torch.float64, device=device)
-            yield rows, torch.func.functional_call(module, state, (chunk,))
+    return copy.deepcopy(module).to(torch.float64).eval()
