@@ -11,6 +11,21 @@ any features (not only the generated ones):
 - ``truth.predict_cdf(X, y)``: the conditional distribution function;
 - ``truth.sample(X, n_samples, random_state)``: draws, ``(n, n_samples)``.
 
+The multivariate generators (:func:`make_correlated_horizons`,
+:func:`make_two_targets`) return ``X, Y, truth`` with ``Y`` of shape
+``(n, n_outputs)``; their ``truth`` is a conditional multivariate normal law:
+
+- ``truth.predict(X)``: the conditional mean (also the median of every
+  output), ``(n, n_outputs)``;
+- ``truth.predict_marginal_quantile(X, alpha)``: quantiles of each output,
+  ``(n, n_outputs)`` for a scalar level, ``(n, n_outputs, n_levels)`` for an
+  array;
+- ``truth.sample(X, n_samples, random_state)``: joint draws,
+  ``(n, n_samples, n_outputs)``, shaped like the multivariate estimators';
+- ``truth.covariance(X)``: ``(n, n_outputs, n_outputs)``;
+- ``truth.region_contains(X, Y, coverage)``: whether each row of ``Y`` lies in
+  the true central region (ellipsoid) of that probability, ``(n,)``.
+
 This makes them suitable for tests, examples and benchmarks that measure
 the gap between a model and the oracle.
 """
@@ -23,13 +38,26 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import check_array
 
-from ._validation import check_levels, check_n_samples
+from ._validation import check_coverage, check_levels, check_n_samples
 
 __all__ = [
+    "make_correlated_horizons",
     "make_heavy_tailed",
     "make_heteroscedastic",
     "make_three_peaks",
+    "make_two_targets",
 ]
+
+
+def _check_features(X, n_features):
+    """Validate features against the number a distribution is defined on."""
+    X = check_array(X, dtype=np.float64, input_name="X")
+    if X.shape[1] != n_features:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but this distribution is defined "
+            f"on {n_features} features."
+        )
+    return X
 
 
 class _ConditionalDistribution:
@@ -69,13 +97,7 @@ class _ConditionalDistribution:
         return self._quantile(X, np.clip(uniform, 1e-300, 1.0 - 2.0**-53))
 
     def _check_X(self, X):
-        X = check_array(X, dtype=np.float64, input_name="X")
-        if X.shape[1] != self.n_features:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but this distribution is defined "
-                f"on {self.n_features} features."
-            )
-        return X
+        return _check_features(X, self.n_features)
 
 
 class _LocationScale(_ConditionalDistribution):
@@ -329,3 +351,272 @@ def make_heavy_tailed(n_samples=1000, *, n_features=4, df=3.0, random_state=None
         noise=stats.t(df),
     )
     return _draw(truth, X, rng)
+
+
+# %% Multivariate targets
+
+
+class _ConditionalGaussian:
+    """Known multivariate normal law of a target vector given features.
+
+    Subclasses define ``_mean(X)`` and ``_scale(X)``, both of shape
+    (n_samples, n_outputs), and ``_correlation(X)`` of shape
+    (n_samples, n_outputs, n_outputs).
+    """
+
+    def __init__(self, n_features, n_outputs):
+        self.n_features = n_features
+        self.n_outputs = n_outputs
+
+    def predict(self, X):
+        """Conditional mean, also the median, shape (n_samples, n_outputs)."""
+        return self._mean(self._check_X(X))
+
+    def predict_marginal_quantile(self, X, alpha):
+        """Quantiles of each output on its own.
+
+        Shape (n_samples, n_outputs) for a scalar level, and
+        (n_samples, n_outputs, n_levels) for an array of levels.
+        """
+        X = self._check_X(X)
+        levels, scalar = check_levels(alpha)
+        quantiles = self._mean(X)[:, :, None] + self._scale(X)[
+            :, :, None
+        ] * special.ndtri(levels)
+        return quantiles[:, :, 0] if scalar else quantiles
+
+    def covariance(self, X):
+        """Conditional covariance matrices, shape (n_samples, n_outputs, n_outputs)."""
+        X = self._check_X(X)
+        scale = self._scale(X)
+        return (scale[:, :, None] * scale[:, None, :]) * self._correlation(X)
+
+    def sample(self, X, n_samples=1, random_state=None):
+        """Draws of the target vector, shape (n_samples_X, n_samples, n_outputs)."""
+        X = self._check_X(X)
+        n_samples = check_n_samples(n_samples)
+        rng = check_random_state(random_state)
+        noise = rng.standard_normal((len(X), n_samples, self.n_outputs))
+        factor = np.linalg.cholesky(self._correlation(X))
+        correlated = noise @ np.swapaxes(factor, 1, 2)
+        return self._mean(X)[:, None, :] + self._scale(X)[:, None, :] * correlated
+
+    def region_contains(self, X, Y, coverage):
+        """Whether each target vector lies in the true central region.
+
+        The region of a row is the ellipsoid of probability ``coverage``
+        around the mean: the vectors whose squared Mahalanobis distance to
+        the mean is at most the ``coverage``-quantile of the chi-squared law
+        with ``n_outputs`` degrees of freedom. Returns a boolean array of
+        shape (n_samples,).
+        """
+        X = self._check_X(X)
+        coverage = check_coverage(coverage)
+        Y = check_array(Y, dtype=np.float64, input_name="Y")
+        if Y.shape != (len(X), self.n_outputs):
+            raise ValueError(
+                f"Y must have shape ({len(X)}, {self.n_outputs}), one target "
+                f"vector per row of X, got shape {Y.shape}."
+            )
+        standard = (Y - self._mean(X)) / self._scale(X)
+        whitened = np.linalg.solve(self._correlation(X), standard[:, :, None])
+        squared_distance = np.einsum("nd,nd->n", standard, whitened[:, :, 0])
+        return squared_distance <= stats.chi2.ppf(coverage, self.n_outputs)
+
+    def _check_X(self, X):
+        return _check_features(X, self.n_features)
+
+
+class _CorrelatedHorizons(_ConditionalGaussian):
+    """Gaussian path over horizons with AR(1) correlation between them."""
+
+    def __init__(self, n_features, n_horizons, correlation):
+        super().__init__(n_features, n_horizons)
+        lags = np.abs(np.subtract.outer(np.arange(n_horizons), np.arange(n_horizons)))
+        self.correlation_ = float(correlation) ** lags
+
+    def _horizons(self):
+        return np.arange(1, self.n_outputs + 1) / self.n_outputs
+
+    def _mean(self, X):
+        level = np.sin(np.pi * X[:, 0]) + 0.5 * X[:, 1]
+        return level[:, None] + 0.3 * X[:, :1] * self._horizons()
+
+    def _scale(self, X):
+        spread = 0.2 + 0.3 * np.abs(X[:, 0])
+        growth = 1.0 + 0.5 * (self._horizons() - 1.0 / self.n_outputs)
+        return spread[:, None] * growth
+
+    def _correlation(self, X):
+        return np.broadcast_to(self.correlation_, (len(X),) + self.correlation_.shape)
+
+
+class _TwoTargets(_ConditionalGaussian):
+    """Bivariate normal whose correlation changes sign with the features."""
+
+    def __init__(self, n_features):
+        super().__init__(n_features, 2)
+
+    def _mean(self, X):
+        x0, x1 = X[:, 0], X[:, 1]
+        return np.column_stack([np.sin(np.pi * x0) + 0.5 * x1, np.cos(np.pi * x1) - x0])
+
+    def _scale(self, X):
+        return 0.2 + 0.3 * np.abs(X[:, :2])
+
+    def _correlation(self, X):
+        rho = 0.8 * np.tanh(2.0 * X[:, 1])
+        correlation = np.empty((len(X), 2, 2))
+        correlation[:, 0, 0] = correlation[:, 1, 1] = 1.0
+        correlation[:, 0, 1] = correlation[:, 1, 0] = rho
+        return correlation
+
+
+def _draw_vectors(truth, X, rng):
+    return X, truth.sample(X, 1, random_state=rng)[:, 0, :], truth
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_horizons": [Interval(Integral, 1, None, closed="left")],
+        "correlation": [Interval(Real, -1, 1, closed="neither")],
+        "n_features": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_correlated_horizons(
+    n_samples=1000, *, n_horizons=6, correlation=0.9, n_features=4, random_state=None
+):
+    """Gaussian target vector over forecast horizons, correlated like an AR(1).
+
+    The features are uniform on ``[-1, 1]``; only the first two matter. The
+    target ``Y = (Y_1, ..., Y_H)`` with ``H = n_horizons`` is multivariate
+    normal given ``x``, with, for ``h = 1, ..., H``::
+
+        mean_h(x) = sin(pi x0) + 0.5 x1 + 0.3 x0 h / H,
+        std_h(x)  = (0.2 + 0.3 |x0|) (1 + 0.5 (h - 1) / H),
+        corr(Y_h, Y_g) = correlation ** |h - g|.
+
+    The mean drifts with the horizon, the spread grows slowly with it (at
+    most by half) and neighbouring horizons are strongly dependent, as in a
+    multi-step forecast. Each output alone looks like
+    :func:`make_heteroscedastic`, so a model with the right marginals but
+    independent outputs scores well per output yet badly by
+    :func:`~skquantile.metrics.energy_score` and
+    :func:`~skquantile.metrics.variogram_score`.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of rows.
+    n_horizons : int, default=6
+        Number of outputs ``H``, at least 1.
+    correlation : float, default=0.9
+        Correlation of consecutive horizons, strictly inside (-1, 1).
+    n_features : int, default=4
+        Number of features, at least 2; those after the first two are noise.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the features and the noise.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        Features.
+    Y : ndarray of shape (n_samples, n_horizons)
+        Target vectors.
+    truth : object
+        The true conditional distribution, for any features:
+        ``predict(X)`` the mean (also the median), shape
+        (n_samples, n_horizons); ``predict_marginal_quantile(X, alpha)`` the
+        quantiles of each output, shape (n_samples, n_horizons) for a scalar
+        level and (n_samples, n_horizons, n_levels) for an array;
+        ``sample(X, n_samples, random_state)`` draws of shape
+        (n_samples_X, n_samples, n_horizons); ``covariance(X)``, shape
+        (n_samples, n_horizons, n_horizons); ``region_contains(X, Y,
+        coverage)`` whether each row of ``Y`` lies in the true central
+        ellipsoid of that probability; and the attribute ``correlation_``,
+        the (n_horizons, n_horizons) correlation matrix.
+
+    See Also
+    --------
+    make_two_targets : Two outputs whose correlation depends on the features.
+
+    Examples
+    --------
+    >>> from skquantile.datasets import make_correlated_horizons
+    >>> X, Y, truth = make_correlated_horizons(n_samples=5, random_state=0)
+    >>> X.shape, Y.shape, truth.sample(X, 10, random_state=0).shape
+    ((5, 4), (5, 6), (5, 10, 6))
+    >>> truth.correlation_[0, :3].round(2)
+    array([1.  , 0.9 , 0.81])
+    """
+    rng = check_random_state(random_state)
+    X = _uniform_features(n_samples, n_features, rng, minimum_features=2)
+    truth = _CorrelatedHorizons(n_features, n_horizons, correlation)
+    return _draw_vectors(truth, X, rng)
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_two_targets(n_samples=1000, *, n_features=2, random_state=None):
+    """Two Gaussian outputs whose correlation changes sign with the features.
+
+    The features are uniform on ``[-1, 1]``; only the first two matter. The
+    target ``(Y_1, Y_2)`` is bivariate normal given ``x``, with::
+
+        mean(x) = (sin(pi x0) + 0.5 x1, cos(pi x1) - x0),
+        std(x)  = (0.2 + 0.3 |x0|, 0.2 + 0.3 |x1|),
+        corr(Y_1, Y_2) = 0.8 tanh(2 x1).
+
+    The true central region of any coverage is therefore an ellipse whose
+    size, shape and tilt all depend on ``x``: a test bed for prediction
+    regions, which a model with the right marginals but a fixed dependence
+    cannot fit.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of rows.
+    n_features : int, default=2
+        Number of features, at least 2; those after the first two are noise.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the features and the noise.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        Features.
+    Y : ndarray of shape (n_samples, 2)
+        Target vectors.
+    truth : object
+        The true conditional distribution, with the methods described in
+        :func:`make_correlated_horizons` (``predict``,
+        ``predict_marginal_quantile``, ``sample``, ``covariance`` and
+        ``region_contains``) for two outputs; it has no ``correlation_``, as
+        the correlation varies with ``x``.
+
+    See Also
+    --------
+    make_correlated_horizons : Many outputs with a fixed AR(1) correlation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skquantile.datasets import make_two_targets
+    >>> X, Y, truth = make_two_targets(n_samples=4, random_state=0)
+    >>> Y.shape, truth.covariance(X).shape
+    ((4, 2), (4, 2, 2))
+    >>> truth.region_contains(X, truth.predict(X), coverage=0.5)
+    array([ True,  True,  True,  True])
+    """
+    rng = check_random_state(random_state)
+    X = _uniform_features(n_samples, n_features, rng, minimum_features=2)
+    return _draw_vectors(_TwoTargets(n_features), X, rng)

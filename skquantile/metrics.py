@@ -1,5 +1,6 @@
 """Scores of predicted quantiles, samples and intervals, and scorers built on them."""
 
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -16,20 +17,31 @@ __all__ = [
     "crps_from_quantiles",
     "crps_from_samples",
     "crps_scorer",
+    "energy_score",
+    "energy_scorer",
     "interval_coverage",
     "interval_score",
     "interval_width",
     "make_crps_scorer",
+    "make_energy_scorer",
     "make_interval_scorer",
     "make_pinball_scorer",
+    "make_variogram_scorer",
     "mean_pinball_loss",
     "midpoint_levels",
     "pinball_scorer",
     "quantile_crossing_rate",
+    "variogram_score",
+    "variogram_scorer",
 ]
 
 _MULTIOUTPUT = [StrOptions({"raw_values", "uniform_average"}), "array-like"]
 _LEVELS = [Real, "array-like"]
+
+# Largest number of floats that one temporary array of the multivariate
+# sample scores may hold (32 MiB in float64); rows and draws are processed in
+# chunks below this size.
+_MAX_CHUNK_FLOATS = 2**22
 
 
 # %% Validation helpers
@@ -719,6 +731,287 @@ def interval_score(
     return _aggregate(np.average(per_row, axis=0, weights=weight), multioutput)
 
 
+# %% Scores of multivariate draws
+
+
+def _chunks(n_items, item_size, budget):
+    """Split ``range(n_items)`` into slices of at most ``budget / item_size`` items.
+
+    Every slice holds at least one item, so a single item larger than the
+    budget still gets processed, alone.
+    """
+    step = max(1, budget // max(item_size, 1))
+    return [slice(start, start + step) for start in range(0, n_items, step)]
+
+
+def _check_multivariate_draws(y_true, samples, *, min_outputs, min_draws):
+    """Validate targets and draws of a multivariate predictive distribution.
+
+    Returns ``y`` of shape (n_samples, n_outputs) and the draws of shape
+    (n_samples, n_draws, n_outputs). A 1-d ``y_true`` is one output, whose
+    draws may come with or without the trailing outputs axis.
+    """
+    y, target_shape = _check_target(y_true)
+    draws = _as_finite_array(samples, "samples")
+    n_samples, n_outputs = y.shape
+    if n_outputs < min_outputs:
+        raise ValueError(
+            f"y_true must have shape (n_samples, n_outputs) with at least "
+            f"{min_outputs} outputs, got shape {target_shape}."
+        )
+    if len(target_shape) == 1 and draws.ndim == 2:
+        draws = draws[:, :, None]
+    if draws.ndim != 3 or draws.shape[::2] != (n_samples, n_outputs):
+        expected = f"({n_samples}, n_draws, {n_outputs})"
+        if len(target_shape) == 1:
+            expected = f"({n_samples}, n_draws) or {expected}"
+        raise ValueError(
+            f"samples must have shape {expected} to match y_true of shape "
+            f"{target_shape}, got shape {draws.shape}."
+        )
+    n_draws = draws.shape[1]
+    if n_draws < min_draws:
+        raise ValueError(
+            f"samples must hold at least {min_draws} draw(s) per row (axis 1), "
+            f"got {n_draws}."
+        )
+    return y, draws
+
+
+def _norm_power(squared_norm, exponent):
+    """``|v|**exponent`` from ``|v|**2``, exact for the usual exponent 1."""
+    if exponent == 1.0:
+        return np.sqrt(squared_norm)
+    return squared_norm ** (0.5 * exponent)
+
+
+def _energy_per_row(y, draws, beta, budget):
+    """Unbiased energy score of each row, in chunks of at most ``budget`` floats.
+
+    The pairwise distances of a chunk of rows form an array of shape
+    (rows, draws, draws); when even one row's exceeds the budget the first
+    draw axis is split as well. Distances are accumulated coordinate by
+    coordinate, so no (rows, draws, draws, n_outputs) array is ever built.
+    """
+    n_samples, n_draws, n_outputs = draws.shape
+    per_row = np.empty(n_samples)
+    for rows in _chunks(n_samples, n_draws * max(n_draws, n_outputs), budget):
+        block = draws[rows]
+        offset = block - y[rows, None, :]
+        to_target = _norm_power(np.einsum("rsc,rsc->rs", offset, offset), beta)
+        pair_total = np.zeros(len(block))
+        for first in _chunks(n_draws, len(block) * n_draws, budget):
+            head = block[:, first]
+            squared = np.zeros((len(block), head.shape[1], n_draws))
+            for coordinate in range(n_outputs):
+                squared += (
+                    head[:, :, coordinate, None] - block[:, None, :, coordinate]
+                ) ** 2
+            pair_total += _norm_power(squared, beta).sum(axis=(1, 2))
+        per_row[rows] = to_target.mean(axis=1) - pair_total / (
+            2.0 * n_draws * (n_draws - 1)
+        )
+    return per_row
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "samples": ["array-like"],
+        "beta": [Interval(Real, 0, 2, closed="neither")],
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def energy_score(y_true, samples, *, beta=1.0, sample_weight=None):
+    """Energy score of a multivariate prediction estimated from its draws.
+
+    The energy score of a distribution ``P`` of vectors at the observation
+    ``y`` is ``E|W - y|**beta - E|W - W'|**beta / 2`` with ``W`` and ``W'``
+    independent draws of ``P`` and ``|.|`` the Euclidean norm. For each row
+    the draws ``w_1, ..., w_S`` give the unbiased estimate
+
+    ``mean_k |w_k - y|**beta - 1 / (2 S (S - 1)) sum_{j != k} |w_j - w_k|**beta``
+
+    and the rows' estimates are then averaged. It is a proper score for any
+    ``0 < beta < 2``, strictly proper for laws with a finite moment of order
+    ``beta``; with one output and ``beta = 1`` it is the CRPS (see
+    :func:`crps_from_samples`).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_outputs) or (n_samples,)
+        Observed target vectors; a 1-d array is a single output.
+    samples : array-like of shape (n_samples, n_draws, n_outputs)
+        Draws of each row's predicted joint distribution, at least two per
+        row, as returned by ``sample(X, n_draws)`` of a multivariate
+        estimator. For a 1-d ``y_true`` the shape (n_samples, n_draws) is
+        accepted as well.
+    beta : float, default=1.0
+        Exponent of the distances, strictly inside (0, 2).
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the rows; ``None`` weighs them equally.
+
+    Returns
+    -------
+    score : float
+        Lower is better. Non-negative (up to rounding) for ``beta <= 1``,
+        where the distance to the power ``beta`` is a metric; for
+        ``beta > 1`` a row's unbiased estimate may fall below zero.
+
+    See Also
+    --------
+    variogram_score : A score more sensitive to the dependence between outputs.
+    make_energy_scorer : Scorer that evaluates an estimator with this score.
+
+    Notes
+    -----
+    Gneiting and Raftery (JASA, 2007) introduced the score. Each row costs
+    ``O(S**2 n_outputs)`` operations; rows (and, for many draws, the draws)
+    are processed in chunks so that no temporary array exceeds a few million
+    floats, whatever the number of rows. The score reacts only weakly to a
+    wrong dependence between outputs when the marginals are right (Pinson and
+    Tastu, 2013); :func:`variogram_score` reacts more.
+
+    Examples
+    --------
+    With a single output this is the sample CRPS:
+
+    >>> from skquantile.metrics import energy_score
+    >>> round(energy_score([0.0], [[0.0, 1.0, 2.0]]), 4)
+    0.3333
+
+    Two outputs, two rows, three draws per row:
+
+    >>> y_true = [[0.0, 0.0], [1.0, 1.0]]
+    >>> samples = [[[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]],
+    ...            [[1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]]
+    >>> round(energy_score(y_true, samples), 4)
+    0.1464
+    """
+    y, draws = _check_multivariate_draws(y_true, samples, min_outputs=1, min_draws=2)
+    weight = _check_weights(sample_weight, len(y))
+    per_row = _energy_per_row(y, draws, float(beta), _MAX_CHUNK_FLOATS)
+    return float(np.average(per_row, weights=weight))
+
+
+def _check_variogram_weights(weights, n_outputs):
+    """Return the (n_outputs, n_outputs) pair weights, all ones for ``None``."""
+    if weights is None:
+        return np.ones((n_outputs, n_outputs))
+    pair_weights = _as_finite_array(weights, "weights")
+    if pair_weights.shape != (n_outputs, n_outputs):
+        raise ValueError(
+            f"weights must have shape ({n_outputs}, {n_outputs}), one weight per "
+            f"pair of outputs, got shape {pair_weights.shape}."
+        )
+    if np.any(pair_weights < 0):
+        raise ValueError("weights must be non-negative.")
+    return pair_weights
+
+
+def _variogram_per_row(y, draws, p, pair_weights, budget):
+    """Variogram score of each row, in chunks of at most ``budget`` floats.
+
+    The mean over the draws of ``|w_i - w_j|**p`` is accumulated over chunks
+    of rows and of draws, so that no (rows, draws, n_outputs, n_outputs)
+    array larger than the budget is built.
+    """
+    n_samples, n_draws, n_outputs = draws.shape
+    pair_size = n_outputs * n_outputs
+    per_row = np.empty(n_samples)
+    for rows in _chunks(n_samples, n_draws * pair_size, budget):
+        target = y[rows]
+        observed = np.abs(target[:, :, None] - target[:, None, :]) ** p
+        expected = np.zeros_like(observed)
+        for part in _chunks(n_draws, len(target) * pair_size, budget):
+            block = draws[rows, part]
+            expected += (np.abs(block[..., :, None] - block[..., None, :]) ** p).sum(
+                axis=1
+            )
+        expected /= n_draws
+        per_row[rows] = np.einsum("rij,ij->r", (observed - expected) ** 2, pair_weights)
+    return per_row
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "samples": ["array-like"],
+        "p": [Interval(Real, 0, None, closed="neither")],
+        "weights": ["array-like", None],
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def variogram_score(y_true, samples, *, p=0.5, weights=None, sample_weight=None):
+    """Variogram score of order ``p`` of a multivariate prediction from its draws.
+
+    For a row with observation ``y`` and draws ``w_1, ..., w_S`` the score is
+
+    ``sum_{i, j} c_ij (|y_i - y_j|**p - mean_k |w_ki - w_kj|**p)**2``
+
+    over all ordered pairs of outputs ``(i, j)``, with pair weights ``c_ij``;
+    the rows' scores are then averaged. It compares the observed differences
+    between outputs with their predicted expectation (the variogram), so it
+    rewards the right dependence between outputs even where the marginals
+    are equally good, and ignores a shift common to all outputs.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples, n_outputs)
+        Observed target vectors, at least two outputs.
+    samples : array-like of shape (n_samples, n_draws, n_outputs)
+        Draws of each row's predicted joint distribution, at least one per
+        row.
+    p : float, default=0.5
+        Order of the variogram, positive. Small orders (0.5) are robust to
+        outliers.
+    weights : array-like of shape (n_outputs, n_outputs), default=None
+        Non-negative weight of each ordered pair of outputs; ``None`` weighs
+        all pairs equally (one). The diagonal does not matter, as a pair of
+        equal outputs scores zero. Each unordered pair enters twice with
+        symmetric weights.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the rows; ``None`` weighs them equally.
+
+    Returns
+    -------
+    score : float
+        Non-negative; lower is better.
+
+    See Also
+    --------
+    energy_score : The multivariate generalisation of the CRPS.
+    make_variogram_scorer : Scorer that evaluates an estimator with this score.
+
+    Notes
+    -----
+    Scheuerer and Hamill (Monthly Weather Review, 2015) introduced the score.
+    It is proper, though not strictly: it is blind to a shift of all outputs
+    by the same amount, which is why it is reported next to
+    :func:`energy_score`. The draws' mean ``mean_k |w_ki - w_kj|**p`` is a
+    Monte-Carlo estimate, so a finite number of draws adds a small positive
+    bias. Rows and draws are processed in chunks, so memory stays bounded
+    for any number of rows or draws.
+
+    Examples
+    --------
+    The draws put both outputs at zero, but they differ by one:
+
+    >>> from skquantile.metrics import variogram_score
+    >>> variogram_score([[0.0, 1.0]], [[[0.0, 0.0], [0.0, 0.0]]])
+    2.0
+    >>> variogram_score([[0.0, 1.0]], [[[0.0, 0.0], [0.0, 2.0]]], p=1.0)
+    0.0
+    """
+    y, draws = _check_multivariate_draws(y_true, samples, min_outputs=2, min_draws=1)
+    pair_weights = _check_variogram_weights(weights, y.shape[1])
+    weight = _check_weights(sample_weight, len(y))
+    per_row = _variogram_per_row(y, draws, float(p), pair_weights, _MAX_CHUNK_FLOATS)
+    return float(np.average(per_row, weights=weight))
+
+
 # %% Scorers
 
 
@@ -963,5 +1256,147 @@ def make_interval_scorer(coverage=0.9):
     )
 
 
+def _sample_scorer(loss, n_samples, random_state, description):
+    """A scorer that calls ``sample(X, n_samples, random_state=...)``."""
+    return _QuantileScorer(
+        "sample", (n_samples,), {"random_state": random_state}, loss, (), description
+    )
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 2, None, closed="left")],
+        "beta": [Interval(Real, 0, 2, closed="neither")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_energy_scorer(n_samples=100, beta=1.0, random_state=0):
+    """Make a scorer that rates an estimator's joint draws by the energy score.
+
+    The scorer calls ``estimator.sample(X, n_samples, random_state=random_state)``,
+    which must return draws of shape (n_rows, n_samples, n_outputs), and
+    returns minus :func:`energy_score`, so that greater is better as
+    :class:`~sklearn.model_selection.GridSearchCV` expects. For a
+    :class:`~sklearn.pipeline.Pipeline`, ``X`` goes through its transformers
+    and the final step samples. The module attribute ``energy_scorer`` is
+    ``make_energy_scorer()``.
+
+    Parameters
+    ----------
+    n_samples : int, default=100
+        Number of draws per row, at least 2. The estimate's noise falls like
+        ``1 / sqrt(n_samples)``; its cost grows like ``n_samples**2``.
+    beta : float, default=1.0
+        Exponent of the distances, strictly inside (0, 2).
+    random_state : int, RandomState instance or None, default=0
+        Passed to ``sample``. With an integer every call draws with the same
+        seed, so that all candidates of a search are rated on comparable
+        draws and a repeated call gives the same score; a RandomState
+        instance advances from call to call, and ``None`` draws afresh.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y_true, sample_weight=None)`` returning a float.
+
+    See Also
+    --------
+    energy_score : The score itself.
+    make_variogram_scorer : The same for the variogram score.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skquantile.metrics import make_energy_scorer
+    >>> class StandardNormal:
+    ...     def sample(self, X, n_samples, random_state=None):
+    ...         rng = np.random.default_rng(random_state)
+    ...         return rng.standard_normal((len(X), n_samples, 2))
+    >>> scorer = make_energy_scorer(n_samples=50)
+    >>> scorer
+    make_energy_scorer(n_samples=50, beta=1.0, random_state=0)
+    >>> score = scorer(StandardNormal(), np.zeros((3, 1)), np.zeros((3, 2)))
+    >>> score < 0
+    True
+    >>> score == scorer(StandardNormal(), np.zeros((3, 1)), np.zeros((3, 2)))
+    True
+    """
+    beta = float(beta)
+    return _sample_scorer(
+        partial(energy_score, beta=beta),
+        n_samples,
+        random_state,
+        f"make_energy_scorer(n_samples={n_samples}, beta={beta}, "
+        f"random_state={random_state!r})",
+    )
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "p": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_variogram_scorer(n_samples=100, p=0.5, random_state=0):
+    """Make a scorer that rates an estimator's joint draws by the variogram score.
+
+    The scorer calls ``estimator.sample(X, n_samples, random_state=random_state)``,
+    which must return draws of shape (n_rows, n_samples, n_outputs) with at
+    least two outputs, and returns minus :func:`variogram_score` with equal
+    pair weights, so that greater is better. For a
+    :class:`~sklearn.pipeline.Pipeline`, ``X`` goes through its transformers
+    and the final step samples. The module attribute ``variogram_scorer`` is
+    ``make_variogram_scorer()``.
+
+    Parameters
+    ----------
+    n_samples : int, default=100
+        Number of draws per row, at least 1.
+    p : float, default=0.5
+        Order of the variogram, positive.
+    random_state : int, RandomState instance or None, default=0
+        Passed to ``sample``. With an integer every call draws with the same
+        seed, so that all candidates of a search are rated on comparable
+        draws; a RandomState instance advances from call to call, and
+        ``None`` draws afresh.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y_true, sample_weight=None)`` returning a float.
+
+    See Also
+    --------
+    variogram_score : The score itself.
+    make_energy_scorer : The same for the energy score.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skquantile.metrics import make_variogram_scorer
+    >>> class AllZero:
+    ...     def sample(self, X, n_samples, random_state=None):
+    ...         return np.zeros((len(X), n_samples, 2))
+    >>> scorer = make_variogram_scorer(n_samples=10, p=1.0)
+    >>> scorer
+    make_variogram_scorer(n_samples=10, p=1.0, random_state=0)
+    >>> scorer(AllZero(), np.zeros((2, 1)), [[0.0, 1.0], [0.0, 0.0]])
+    -1.0
+    """
+    p = float(p)
+    return _sample_scorer(
+        partial(variogram_score, p=p),
+        n_samples,
+        random_state,
+        f"make_variogram_scorer(n_samples={n_samples}, p={p}, "
+        f"random_state={random_state!r})",
+    )
+
+
 crps_scorer = make_crps_scorer()
 pinball_scorer = make_pinball_scorer()
+energy_scorer = make_energy_scorer()
+variogram_scorer = make_variogram_scorer()

@@ -11,9 +11,11 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats
 
 from skquantile.datasets import (
+    make_correlated_horizons,
     make_heavy_tailed,
     make_heteroscedastic,
     make_three_peaks,
+    make_two_targets,
 )
 
 # %% Shared set-up
@@ -519,3 +521,295 @@ def test_property_monotone_and_inverted_by_cdf(case):
     for j, level in enumerate(levels):
         cdf = truth.predict_cdf(X, quantiles[:, j])
         assert_allclose(cdf, level, rtol=0, atol=1e-8)
+
+
+# %% Multivariate generators: correlated horizons and two targets
+
+MULTIVARIATE = {
+    "correlated_horizons": make_correlated_horizons,
+    "two_targets": make_two_targets,
+}
+multivariate = pytest.mark.parametrize(
+    "make", list(MULTIVARIATE.values()), ids=list(MULTIVARIATE)
+)
+DEFAULT_SHAPES = {"correlated_horizons": (4, 6), "two_targets": (2, 2)}
+
+
+def _standardised_draws(truth, X, n_draws, random_state):
+    """Draws of each row centred and scaled by the true mean and spread."""
+    draws = truth.sample(X, n_draws, random_state=random_state)
+    spread = np.sqrt(np.diagonal(truth.covariance(X), axis1=1, axis2=2))
+    return (draws - truth.predict(X)[:, None, :]) / spread[:, None, :]
+
+
+def _empirical_correlation(standardised):
+    """Correlation matrix of the draws of each row, shape (n, d, d)."""
+    return np.stack([np.corrcoef(row, rowvar=False) for row in standardised])
+
+
+@pytest.mark.parametrize("name", list(MULTIVARIATE))
+@pytest.mark.parametrize("n_samples", [1, 37])
+def test_multivariate_shapes_and_defaults(name, n_samples):
+    X, Y, truth = MULTIVARIATE[name](n_samples=n_samples, random_state=0)
+    n_features, n_outputs = DEFAULT_SHAPES[name]
+    assert X.shape == (n_samples, n_features)
+    assert Y.shape == (n_samples, n_outputs)
+    assert X.dtype == Y.dtype == np.float64
+    assert np.isfinite(Y).all()
+    assert ((X >= -1.0) & (X <= 1.0)).all()
+    assert (truth.n_features, truth.n_outputs) == (n_features, n_outputs)
+    assert truth.predict(X).shape == (n_samples, n_outputs)
+    assert truth.predict_marginal_quantile(X, 0.3).shape == (n_samples, n_outputs)
+    assert truth.predict_marginal_quantile(X, [0.3]).shape == (n_samples, n_outputs, 1)
+    assert truth.predict_marginal_quantile(X, LEVELS).shape == (
+        n_samples,
+        n_outputs,
+        len(LEVELS),
+    )
+    assert truth.sample(X, 3, random_state=0).shape == (n_samples, 3, n_outputs)
+    assert truth.sample(X, random_state=0).shape == (n_samples, 1, n_outputs)
+    assert truth.covariance(X).shape == (n_samples, n_outputs, n_outputs)
+    contains = truth.region_contains(X, Y, 0.9)
+    assert contains.shape == (n_samples,)
+    assert contains.dtype == bool
+    assert make_correlated_horizons(random_state=0)[1].shape == (1000, 6)
+
+
+@pytest.mark.parametrize("n_horizons", [1, 2, 9])
+@pytest.mark.parametrize("n_features", [2, 5])
+def test_correlated_horizons_sizes(n_horizons, n_features):
+    X, Y, truth = make_correlated_horizons(
+        n_samples=7, n_horizons=n_horizons, n_features=n_features, random_state=0
+    )
+    assert X.shape == (7, n_features)
+    assert Y.shape == (7, n_horizons)
+    assert truth.correlation_.shape == (n_horizons, n_horizons)
+    assert truth.sample(X, 4, random_state=0).shape == (7, 4, n_horizons)
+    with pytest.raises(ValueError, match=f"defined on {n_features} features"):
+        truth.predict(np.zeros((2, n_features + 1)))
+
+
+@multivariate
+def test_multivariate_determinism(make):
+    X1, Y1, truth1 = make(n_samples=40, random_state=7)
+    X2, Y2, truth2 = make(n_samples=40, random_state=7)
+    X3, Y3, _ = make(n_samples=40, random_state=np.random.RandomState(7))
+    for first, second in [(X1, X2), (Y1, Y2), (X1, X3), (Y1, Y3)]:
+        assert_array_equal(first, second)
+    assert not np.array_equal(Y1, make(n_samples=40, random_state=8)[1])
+    draws = truth1.sample(X1, 20, random_state=3)
+    assert_array_equal(draws, truth2.sample(X1, 20, random_state=3))
+    assert not np.array_equal(draws, truth1.sample(X1, 20, random_state=4))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_horizons": 0}, "'n_horizons' parameter"),
+        ({"n_horizons": 2.0}, "'n_horizons' parameter"),
+        ({"correlation": 1.0}, "'correlation' parameter"),
+        ({"correlation": -1.0}, "'correlation' parameter"),
+        ({"correlation": np.nan}, "'correlation' parameter"),
+        ({"correlation": "0.5"}, "'correlation' parameter"),
+        ({"n_features": 1}, "'n_features' parameter"),
+        ({"n_samples": 0}, "'n_samples' parameter"),
+        ({"random_state": "seed"}, "'random_state' parameter"),
+    ],
+)
+def test_correlated_horizons_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_correlated_horizons(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_features": 1}, "'n_features' parameter"),
+        ({"n_samples": 0}, "'n_samples' parameter"),
+    ],
+)
+def test_two_targets_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_two_targets(**kwargs)
+
+
+@pytest.mark.parametrize("n_horizons", [1, 6])
+def test_correlated_horizons_formula(n_horizons):
+    X, _, truth = make_correlated_horizons(
+        n_samples=20, n_horizons=n_horizons, correlation=0.7, random_state=1
+    )
+    x0, x1 = X[:, :1], X[:, 1:2]
+    h = np.arange(1, n_horizons + 1)
+    mean = np.sin(np.pi * x0) + 0.5 * x1 + 0.3 * x0 * h / n_horizons
+    std = (0.2 + 0.3 * np.abs(x0)) * (1 + 0.5 * (h - 1) / n_horizons)
+    correlation = 0.7 ** np.abs(h[:, None] - h[None, :])
+    assert_allclose(truth.predict(X), mean, rtol=1e-12)
+    assert_allclose(truth.correlation_, correlation, rtol=1e-12)
+    assert_allclose(
+        truth.covariance(X), std[:, :, None] * correlation * std[:, None, :]
+    )
+    assert_allclose(
+        truth.predict_marginal_quantile(X, LEVELS),
+        mean[:, :, None] + std[:, :, None] * stats.norm.ppf(LEVELS),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+
+
+def test_two_targets_formula():
+    X, _, truth = make_two_targets(n_samples=20, random_state=1)
+    x0, x1 = X[:, 0], X[:, 1]
+    mean = np.column_stack([np.sin(np.pi * x0) + 0.5 * x1, np.cos(np.pi * x1) - x0])
+    std = np.column_stack([0.2 + 0.3 * np.abs(x0), 0.2 + 0.3 * np.abs(x1)])
+    covariance = truth.covariance(X)
+    assert_allclose(truth.predict(X), mean, rtol=1e-12)
+    assert_allclose(np.diagonal(covariance, axis1=1, axis2=2), std**2, rtol=1e-12)
+    assert_allclose(
+        covariance[:, 0, 1] / (std[:, 0] * std[:, 1]), 0.8 * np.tanh(2 * x1)
+    )
+    assert_array_equal(covariance[:, 0, 1], covariance[:, 1, 0])
+    assert not hasattr(truth, "correlation_")
+
+
+def test_negative_correlation_alternates_in_sign():
+    X, Y, truth = make_correlated_horizons(
+        n_samples=5, n_horizons=4, correlation=-0.5, random_state=0
+    )
+    assert_allclose(truth.correlation_[0], [1.0, -0.5, 0.25, -0.125])
+    assert np.isfinite(Y).all()
+
+
+@multivariate
+def test_multivariate_features_after_the_first_two_are_noise(make):
+    X, _, truth = make(n_samples=6, n_features=5, random_state=0)
+    other = X.copy()
+    other[:, 2:] = np.random.default_rng(0).uniform(-1.0, 1.0, size=(6, 3))
+    assert_array_equal(truth.predict(X), truth.predict(other))
+    assert_array_equal(truth.covariance(X), truth.covariance(other))
+
+
+@multivariate
+def test_covariance_is_symmetric_positive_definite(make):
+    _, _, truth = make(n_samples=1, random_state=0)
+    X = np.random.default_rng(1).uniform(-3.0, 3.0, size=(50, truth.n_features))
+    covariance = truth.covariance(X)
+    assert_allclose(covariance, np.swapaxes(covariance, 1, 2))
+    assert (np.linalg.eigvalsh(covariance) > 0).all()
+
+
+@pytest.mark.parametrize("correlation", [0.9, 0.3, -0.6])
+def test_empirical_correlation_of_draws_is_ar1(correlation):
+    X, _, truth = make_correlated_horizons(
+        n_samples=3, correlation=correlation, random_state=2
+    )
+    standardised = _standardised_draws(truth, X, 20000, random_state=0)
+    empirical = _empirical_correlation(standardised)
+    assert np.abs(empirical - truth.correlation_).max() < 0.03
+
+
+def test_empirical_correlation_of_two_targets_follows_the_features():
+    X = np.array([[0.3, -0.9], [-0.5, 0.0], [0.1, 0.2], [0.8, 0.9]])
+    truth = make_two_targets(n_samples=1, random_state=0)[2]
+    standardised = _standardised_draws(truth, X, 20000, random_state=1)
+    empirical = _empirical_correlation(standardised)[:, 0, 1]
+    assert np.abs(empirical - 0.8 * np.tanh(2 * X[:, 1])).max() < 0.03
+
+
+@multivariate
+def test_marginal_quantiles_match_the_draws(make):
+    X, _, truth = make(n_samples=3, random_state=3)
+    n_draws = 20000
+    draws = truth.sample(X, n_draws, random_state=0)
+    quantiles = truth.predict_marginal_quantile(X, LEVELS)
+    share = (draws[:, :, :, None] <= quantiles[:, None, :, :]).mean(axis=1)
+    z = (share - LEVELS) / np.sqrt(LEVELS * (1 - LEVELS) / n_draws)
+    assert np.abs(z).max() < 4.5, z
+    # The mean is the median of every output.
+    assert_allclose(truth.predict_marginal_quantile(X, 0.5), truth.predict(X))
+
+
+@multivariate
+@pytest.mark.parametrize("coverage", [0.5, 0.9])
+def test_region_covers_its_probability(make, coverage):
+    # Fresh targets, one per row, and many draws of a few rows.
+    X, Y, truth = make(n_samples=20000, random_state=4)
+    assert abs(truth.region_contains(X, Y, coverage).mean() - coverage) < 0.02
+    rows = X[:2]
+    draws = truth.sample(rows, 20000, random_state=5)
+    for row, row_draws in zip(rows, draws, strict=True):
+        repeated = np.repeat(row[None, :], len(row_draws), axis=0)
+        share = truth.region_contains(repeated, row_draws, coverage).mean()
+        assert abs(share - coverage) < 0.02
+
+
+@multivariate
+def test_regions_are_nested_and_hold_the_mean(make):
+    X, Y, truth = make(n_samples=500, random_state=6)
+    inner = truth.region_contains(X, Y, 0.5)
+    outer = truth.region_contains(X, Y, 0.95)
+    assert (outer | ~inner).all()
+    assert truth.region_contains(X, truth.predict(X), 0.01).all()
+    far = truth.predict(X) + 10.0 * np.sqrt(
+        np.diagonal(truth.covariance(X), axis1=1, axis2=2)
+    )
+    assert not truth.region_contains(X, far, 0.999).any()
+
+
+def test_region_uses_the_dependence():
+    # With strong positive correlation a point where both outputs deviate in
+    # opposite directions lies outside, the same deviations alike inside.
+    X, _, truth = make_correlated_horizons(
+        n_samples=1, n_horizons=2, correlation=0.9, random_state=0
+    )
+    spread = np.sqrt(np.diagonal(truth.covariance(X), axis1=1, axis2=2))
+    alike = truth.predict(X) + 1.5 * spread
+    opposite = truth.predict(X) + 1.5 * spread * [1.0, -1.0]
+    assert truth.region_contains(X, alike, 0.9).all()
+    assert not truth.region_contains(X, opposite, 0.9).any()
+
+
+@multivariate
+def test_multivariate_truth_input_validation(make):
+    X, Y, truth = make(n_samples=4, random_state=0)
+    message = "X has 1 features, but this distribution"
+    for method, args in [
+        (truth.predict, ()),
+        (truth.predict_marginal_quantile, (0.5,)),
+        (truth.sample, (2,)),
+        (truth.covariance, ()),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            method(X[:, :1], *args)
+    with pytest.raises(ValueError, match="Y must have shape"):
+        truth.region_contains(X, Y[:3], 0.9)
+    with pytest.raises(ValueError, match="Y must have shape"):
+        truth.region_contains(X, Y[:, :1], 0.9)
+    with pytest.raises(ValueError, match="NaN"):
+        truth.region_contains(X, np.full_like(Y, np.nan), 0.9)
+    for coverage in [0.0, 1.0, 1.5, "0.9", None]:
+        with pytest.raises(ValueError, match="coverage"):
+            truth.region_contains(X, Y, coverage)
+    with pytest.raises(ValueError, match=r"strictly inside \(0, 1\)"):
+        truth.predict_marginal_quantile(X, [0.5, 1.0])
+    with pytest.raises(ValueError, match="n_samples must be at least 1"):
+        truth.sample(X, 0)
+    with pytest.raises(TypeError, match="n_samples must be an integer"):
+        truth.sample(X, 2.0)
+
+
+@multivariate
+def test_multivariate_truth_pickles(make):
+    X, Y, truth = make(n_samples=6, random_state=0)
+    clone = pickle.loads(pickle.dumps(truth))
+    assert_array_equal(clone.predict(X), truth.predict(X))
+    assert_array_equal(
+        clone.predict_marginal_quantile(X, LEVELS),
+        truth.predict_marginal_quantile(X, LEVELS),
+    )
+    assert_array_equal(clone.covariance(X), truth.covariance(X))
+    assert_array_equal(
+        clone.sample(X, 10, random_state=0), truth.sample(X, 10, random_state=0)
+    )
+    assert_array_equal(
+        clone.region_contains(X, Y, 0.8), truth.region_contains(X, Y, 0.8)
+    )

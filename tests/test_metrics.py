@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import norm
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.linear_model import Ridge
@@ -17,21 +17,29 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skquantile import metrics as metrics_module
+from skquantile.datasets import make_correlated_horizons
 from skquantile.metrics import (
     calibration_error,
     crps_from_quantiles,
     crps_from_samples,
     crps_scorer,
+    energy_score,
+    energy_scorer,
     interval_coverage,
     interval_score,
     interval_width,
     make_crps_scorer,
+    make_energy_scorer,
     make_interval_scorer,
     make_pinball_scorer,
+    make_variogram_scorer,
     mean_pinball_loss,
     midpoint_levels,
     pinball_scorer,
     quantile_crossing_rate,
+    variogram_score,
+    variogram_scorer,
 )
 
 # %% Reference formulas and a fake probabilistic model
@@ -694,3 +702,417 @@ def test_quantile_scores_are_non_negative(data):
     assert (
         0.0 <= calibration_error(y, quantiles, midpoint_levels(quantiles.shape[1])) < 1
     )
+
+
+# %% Multivariate sample scores: energy and variogram
+
+
+def brute_force_energy(y, draws, beta=1.0):
+    """Unbiased energy score of one row, from explicit loops over the draws."""
+    n_draws = len(draws)
+    to_target = np.mean([np.linalg.norm(w - y) ** beta for w in draws])
+    pairs = sum(
+        np.linalg.norm(draws[j] - draws[k]) ** beta
+        for j in range(n_draws)
+        for k in range(n_draws)
+        if j != k
+    )
+    return to_target - pairs / (2 * n_draws * (n_draws - 1))
+
+
+def brute_force_variogram(y, draws, p=0.5, weights=None):
+    """Variogram score of one row, from explicit loops over pairs of outputs."""
+    n_outputs = len(y)
+    weights = np.ones((n_outputs, n_outputs)) if weights is None else weights
+    total = 0.0
+    for i in range(n_outputs):
+        for j in range(n_outputs):
+            expected = np.mean([abs(w[i] - w[j]) ** p for w in draws])
+            total += weights[i, j] * (abs(y[i] - y[j]) ** p - expected) ** 2
+    return total
+
+
+def shuffle_each_output(draws, seed=0):
+    """Permute each output's draws independently within each row.
+
+    Every output keeps exactly its draws (hence its marginal law and its
+    sample CRPS), but the dependence between outputs is destroyed.
+    """
+    rng = np.random.default_rng(seed)
+    n_rows, n_draws, n_outputs = draws.shape
+    shuffled = np.empty_like(draws)
+    for output in range(n_outputs):
+        order = rng.permuted(np.tile(np.arange(n_draws), (n_rows, 1)), axis=1)
+        shuffled[:, :, output] = np.take_along_axis(draws[:, :, output], order, axis=1)
+    return shuffled
+
+
+@pytest.mark.parametrize("beta", [0.5, 1.0, 1.7])
+@pytest.mark.parametrize("n_outputs, n_draws", [(1, 2), (2, 3), (3, 7), (5, 4)])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_energy_score_equals_brute_force(beta, n_outputs, n_draws, weighted):
+    rng = np.random.default_rng(n_outputs * 10 + n_draws)
+    y = rng.normal(size=(6, n_outputs))
+    draws = rng.normal(size=(6, n_draws, n_outputs))
+    weight = rng.uniform(0, 2, size=6) if weighted else np.ones(6)
+    expected = np.average(
+        [brute_force_energy(*row, beta=beta) for row in zip(y, draws, strict=True)],
+        weights=weight,
+    )
+    score = energy_score(
+        y, draws, beta=beta, sample_weight=weight if weighted else None
+    )
+    assert isinstance(score, float)
+    assert_allclose(score, expected, rtol=1e-12)
+
+
+def test_energy_score_with_one_output_is_the_sample_crps():
+    rng = np.random.default_rng(20)
+    y = rng.normal(size=30)
+    draws = rng.normal(size=(30, 25)) * 2.0 + 0.5
+    weight = rng.uniform(size=30)
+    expected = crps_from_samples(y, draws, sample_weight=weight)
+    assert_allclose(energy_score(y, draws, sample_weight=weight), expected)
+    assert_allclose(energy_score(y, draws[:, :, None], sample_weight=weight), expected)
+    assert_allclose(
+        energy_score(y[:, None], draws[:, :, None], sample_weight=weight), expected
+    )
+
+
+def test_energy_score_is_invariant_to_rotations_and_shifts():
+    rng = np.random.default_rng(21)
+    y = rng.normal(size=(10, 3))
+    draws = rng.normal(size=(10, 6, 3))
+    rotation, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    shift = rng.normal(size=3)
+    assert_allclose(
+        energy_score(y @ rotation.T + shift, draws @ rotation.T + shift),
+        energy_score(y, draws),
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("p", [0.5, 1.0, 2.0])
+@pytest.mark.parametrize("n_outputs, n_draws", [(2, 1), (3, 4), (5, 6)])
+def test_variogram_score_equals_brute_force(p, n_outputs, n_draws):
+    rng = np.random.default_rng(n_outputs * 10 + n_draws)
+    y = rng.normal(size=(5, n_outputs))
+    draws = rng.normal(size=(5, n_draws, n_outputs))
+    weights = rng.uniform(size=(n_outputs, n_outputs))
+    sample_weight = rng.uniform(size=5)
+    assert_allclose(
+        variogram_score(y, draws, p=p),
+        np.mean(
+            [brute_force_variogram(*row, p=p) for row in zip(y, draws, strict=True)]
+        ),
+        rtol=1e-12,
+    )
+    expected = np.average(
+        [
+            brute_force_variogram(*row, p=p, weights=weights)
+            for row in zip(y, draws, strict=True)
+        ],
+        weights=sample_weight,
+    )
+    score = variogram_score(y, draws, p=p, weights=weights, sample_weight=sample_weight)
+    assert isinstance(score, float)
+    assert_allclose(score, expected, rtol=1e-12)
+
+
+def test_variogram_score_ignores_a_shift_common_to_all_outputs():
+    rng = np.random.default_rng(22)
+    y = rng.normal(size=(8, 4))
+    draws = rng.normal(size=(8, 5, 4))
+    shift = rng.normal(size=(8, 1))
+    assert_allclose(variogram_score(y + shift, draws), variogram_score(y, draws))
+    assert variogram_score(y, draws) > 0
+
+
+@pytest.fixture(scope="module")
+def horizons():
+    """Targets of correlated horizons, true joint draws and decorrelated ones."""
+    X, Y, truth = make_correlated_horizons(
+        n_samples=500, correlation=0.9, random_state=0
+    )
+    draws = truth.sample(X, 100, random_state=1)
+    return Y, draws, shuffle_each_output(draws, seed=2)
+
+
+def test_scores_prefer_the_true_dependence_to_independent_outputs(horizons):
+    Y, draws, independent = horizons
+    # The marginal draws are identical, so every per-output CRPS is too.
+    assert_allclose(
+        crps_from_samples(Y, draws, multioutput="raw_values"),
+        crps_from_samples(Y, independent, multioutput="raw_values"),
+    )
+    # The energy score reacts weakly to the dependence, the variogram score
+    # strongly (it more than doubles here).
+    assert energy_score(Y, independent) > 1.02 * energy_score(Y, draws)
+    assert variogram_score(Y, independent) > 1.5 * variogram_score(Y, draws)
+    assert variogram_score(Y, independent, p=1.0) > 1.5 * variogram_score(
+        Y, draws, p=1.0
+    )
+
+
+@pytest.mark.parametrize("budget", [1, 5, 40, 700])
+def test_chunked_scores_equal_unchunked(monkeypatch, budget):
+    rng = np.random.default_rng(23)
+    y = rng.normal(size=(13, 3))
+    draws = rng.normal(size=(13, 9, 3))
+    weight = rng.uniform(size=13)
+    energy = energy_score(y, draws, beta=0.8, sample_weight=weight)
+    variogram = variogram_score(y, draws, sample_weight=weight)
+    monkeypatch.setattr(metrics_module, "_MAX_CHUNK_FLOATS", budget)
+    assert_allclose(
+        energy_score(y, draws, beta=0.8, sample_weight=weight), energy, rtol=1e-12
+    )
+    assert_allclose(variogram_score(y, draws, sample_weight=weight), variogram)
+
+
+@pytest.mark.parametrize("n_items, item_size, budget", [(10, 3, 7), (5, 9, 4)])
+def test_chunks_cover_every_item_once_within_the_budget(n_items, item_size, budget):
+    parts = metrics_module._chunks(n_items, item_size, budget)
+    covered = np.concatenate([np.arange(n_items)[part] for part in parts])
+    assert_array_equal(covered, np.arange(n_items))
+    sizes = [len(range(n_items)[part]) for part in parts]
+    assert all(size * item_size <= budget or size == 1 for size in sizes)
+
+
+MULTIVARIATE_CALLS = {
+    "energy": lambda y, w, weight: energy_score(y, w, sample_weight=weight),
+    "variogram": lambda y, w, weight: variogram_score(y, w, sample_weight=weight),
+}
+
+
+@pytest.mark.parametrize("name", list(MULTIVARIATE_CALLS))
+def test_multivariate_integer_weights_equal_repeated_rows(name):
+    rng = np.random.default_rng(24)
+    y = rng.normal(size=(8, 3))
+    draws = rng.normal(size=(8, 4, 3))
+    weight = np.array([0, 1, 2, 3, 0, 1, 1, 2])
+    repeated = np.repeat(np.arange(8), weight)
+    metric = MULTIVARIATE_CALLS[name]
+    assert_allclose(
+        metric(y, draws, weight), metric(y[repeated], draws[repeated], None)
+    )
+
+
+W3 = np.zeros((3, 4, 2))
+MULTIVARIATE_BAD_INPUTS = [
+    # (function, positional args, keyword args, error, name in the message)
+    (energy_score, (Y2, np.zeros((3, 1, 2))), {}, ValueError, "samples"),
+    (energy_score, (Y2, np.zeros((3, 4))), {}, ValueError, "samples"),
+    (energy_score, (Y2, np.zeros((2, 4, 2))), {}, ValueError, "samples"),
+    (energy_score, (Y2, np.zeros((3, 4, 3))), {}, ValueError, "samples"),
+    (energy_score, (Y, np.zeros((3, 4, 2))), {}, ValueError, "samples"),
+    (energy_score, (Y2, _with_nan(W3)), {}, ValueError, "samples"),
+    (energy_score, (_with_nan(Y2), W3), {}, ValueError, "y_true"),
+    (energy_score, (np.zeros((3, 2, 1)), W3), {}, ValueError, "y_true"),
+    (energy_score, (Y2, W3), {"beta": 0.0}, ValueError, "beta"),
+    (energy_score, (Y2, W3), {"beta": 2.0}, ValueError, "beta"),
+    (energy_score, (Y2, W3), {"beta": np.nan}, ValueError, "beta"),
+    (energy_score, (Y2, W3), {"beta": "1"}, ValueError, "beta"),
+    (energy_score, (Y2, W3), {"sample_weight": [1, -1, 1]}, ValueError, "weight"),
+    (energy_score, (Y2, W3), {"sample_weight": [1, 1]}, ValueError, "weight"),
+    (variogram_score, (Y, np.zeros((3, 4))), {}, ValueError, "y_true"),
+    (variogram_score, (Y[:, None], np.zeros((3, 4, 1))), {}, ValueError, "y_true"),
+    (variogram_score, (Y2, np.zeros((3, 0, 2))), {}, ValueError, "samples"),
+    (variogram_score, (Y2, np.zeros((3, 4, 3))), {}, ValueError, "samples"),
+    (variogram_score, (Y2, np.zeros((3, 4))), {}, ValueError, "samples"),
+    (variogram_score, (Y2, W3 + np.inf), {}, ValueError, "samples"),
+    (variogram_score, (Y2, W3), {"p": 0.0}, ValueError, "'p'"),
+    (variogram_score, (Y2, W3), {"p": -1.0}, ValueError, "'p'"),
+    (variogram_score, (Y2, W3), {"p": np.inf}, ValueError, "'p'"),
+    (variogram_score, (Y2, W3), {"weights": np.ones(2)}, ValueError, "weights"),
+    (variogram_score, (Y2, W3), {"weights": np.ones((3, 3))}, ValueError, "weights"),
+    (variogram_score, (Y2, W3), {"weights": -np.ones((2, 2))}, ValueError, "weights"),
+    (
+        variogram_score,
+        (Y2, W3),
+        {"weights": _with_nan(np.ones((2, 2)))},
+        ValueError,
+        "weights",
+    ),
+    (variogram_score, (Y2, W3), {"weights": 1.0}, ValueError, "weights"),
+    (variogram_score, (Y2, W3), {"sample_weight": [0, 0, 0]}, ValueError, "weight"),
+]
+
+
+@pytest.mark.parametrize(
+    "function, args, kwargs, error, match",
+    MULTIVARIATE_BAD_INPUTS,
+    ids=[f"{case[0].__name__}-{i}" for i, case in enumerate(MULTIVARIATE_BAD_INPUTS)],
+)
+def test_multivariate_bad_inputs_raise_naming_the_argument(
+    function, args, kwargs, error, match
+):
+    with pytest.raises(error, match=match):
+        function(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "factory, kwargs, match",
+    [
+        (make_energy_scorer, {"n_samples": 1}, "n_samples"),
+        (make_energy_scorer, {"n_samples": 10.0}, "n_samples"),
+        (make_energy_scorer, {"beta": 2.0}, "beta"),
+        (make_energy_scorer, {"beta": 0}, "beta"),
+        (make_energy_scorer, {"random_state": "seed"}, "random_state"),
+        (make_variogram_scorer, {"n_samples": 0}, "n_samples"),
+        (make_variogram_scorer, {"p": 0.0}, "'p'"),
+        (make_variogram_scorer, {"random_state": 1.5}, "random_state"),
+    ],
+)
+def test_sample_scorer_factories_validate_parameters(factory, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        factory(**kwargs)
+
+
+# %% Scorers of joint draws
+
+
+class FakeJointModel(RegressorMixin, BaseEstimator):
+    """Draws from the correlated-horizons law, with a chosen correlation."""
+
+    def __init__(self, correlation=0.9):
+        self.correlation = correlation
+
+    def fit(self, X, Y):
+        X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+        self.truth_ = make_correlated_horizons(
+            n_samples=1,
+            n_horizons=Y.shape[1],
+            correlation=self.correlation,
+            n_features=X.shape[1],
+        )[2]
+        return self
+
+    def predict(self, X):
+        return self.truth_.predict(X)
+
+    def sample(self, X, n_samples, random_state=None):
+        return self.truth_.sample(X, n_samples, random_state=random_state)
+
+
+@pytest.fixture(scope="module")
+def joint_fitted():
+    X, Y, _ = make_correlated_horizons(n_samples=120, n_horizons=4, random_state=5)
+    return X, Y, FakeJointModel().fit(X, Y)
+
+
+def test_sample_scorers_return_minus_their_score(joint_fitted):
+    X, Y, model = joint_fitted
+    weight = np.random.default_rng(25).uniform(size=len(Y))
+    assert repr(energy_scorer) == (
+        "make_energy_scorer(n_samples=100, beta=1.0, random_state=0)"
+    )
+    assert repr(variogram_scorer) == (
+        "make_variogram_scorer(n_samples=100, p=0.5, random_state=0)"
+    )
+    draws = model.sample(X, 100, random_state=0)
+    assert_allclose(energy_scorer(model, X, Y), -energy_score(Y, draws))
+    assert_allclose(variogram_scorer(model, X, Y), -variogram_score(Y, draws))
+    draws = model.sample(X, 30, random_state=4)
+    assert_allclose(
+        make_energy_scorer(30, beta=0.5, random_state=4)(
+            model, X, Y, sample_weight=weight
+        ),
+        -energy_score(Y, draws, beta=0.5, sample_weight=weight),
+    )
+    assert_allclose(
+        make_variogram_scorer(30, p=1.0, random_state=4)(
+            model, X, Y, sample_weight=weight
+        ),
+        -variogram_score(Y, draws, p=1.0, sample_weight=weight),
+    )
+
+
+def test_sample_scorers_are_deterministic_with_an_integer_seed(joint_fitted):
+    X, Y, model = joint_fitted
+    for scorer in [energy_scorer, variogram_scorer]:
+        assert scorer(model, X, Y) == scorer(model, X, Y)
+    fresh = make_energy_scorer(random_state=None)
+    assert fresh(model, X, Y) != fresh(model, X, Y)
+
+
+def test_sample_scorers_see_through_pipelines(joint_fitted):
+    X, Y, _ = joint_fitted
+    pipe = Pipeline([("scale", StandardScaler()), ("model", FakeJointModel())])
+    pipe.fit(X, Y)
+    scaled = pipe[:-1].transform(X)
+    nested = Pipeline([("skip", "passthrough"), ("inner", Pipeline(pipe.steps))])
+    nested.fit(X, Y)
+    for scorer in [energy_scorer, make_variogram_scorer(n_samples=20, p=1.0)]:
+        expected = scorer(pipe[-1], scaled, Y)
+        assert_allclose(scorer(pipe, X, Y), expected)
+        assert_allclose(scorer(nested, X, Y), expected)
+
+
+@pytest.mark.parametrize("scorer", [energy_scorer, variogram_scorer])
+def test_grid_search_with_sample_scorers_prefers_true_dependence(scorer):
+    X, Y, _ = make_correlated_horizons(n_samples=450, correlation=0.9, random_state=6)
+    search = GridSearchCV(
+        FakeJointModel(),
+        {"correlation": [0.0, 0.9]},
+        scoring=scorer,
+        cv=3,
+        error_score="raise",
+    ).fit(X, Y)
+    assert search.best_params_ == {"correlation": 0.9}
+
+
+@pytest.mark.parametrize("scorer", [energy_scorer, variogram_scorer])
+def test_sample_scorers_reject_estimator_without_sample(scorer):
+    X, Y, _ = make_correlated_horizons(n_samples=20, random_state=0)
+    with pytest.raises(TypeError, match="Ridge.*'sample'"):
+        scorer(Ridge().fit(X, Y), X, Y)
+    pipe = Pipeline([("scale", StandardScaler()), ("model", MedianOnly())]).fit(X, Y)
+    with pytest.raises(TypeError, match="MedianOnly.*Pipeline.*'sample'"):
+        scorer(pipe, X, Y)
+
+
+def test_sample_scorers_pickle(joint_fitted):
+    X, Y, model = joint_fitted
+    for scorer in [energy_scorer, make_variogram_scorer(n_samples=10, p=2.0)]:
+        restored = pickle.loads(pickle.dumps(scorer))
+        assert repr(restored) == repr(scorer)
+        assert restored(model, X, Y) == scorer(model, X, Y)
+
+
+# %% Properties of the multivariate scores
+
+
+@st.composite
+def multivariate_rows(draw, min_outputs=1, min_draws=2):
+    n_rows = draw(st.integers(1, 3))
+    n_draws = draw(st.integers(min_draws, 5))
+    n_outputs = draw(st.integers(min_outputs, 3))
+    y = draw(arrays(np.float64, (n_rows, n_outputs), elements=finite))
+    draws = draw(arrays(np.float64, (n_rows, n_draws, n_outputs), elements=finite))
+    return y, draws
+
+
+@settings(max_examples=50, deadline=None)
+@given(multivariate_rows(), st.sampled_from([0.3, 1.0]))
+def test_energy_score_is_non_negative_and_matches_brute_force(data, beta):
+    y, draws = data
+    score = energy_score(y, draws, beta=beta)
+    scale = (1.0 + np.abs(draws).max() + np.abs(y).max()) ** beta
+    assert score >= -1e-12 * scale
+    expected = np.mean(
+        [brute_force_energy(*row, beta=beta) for row in zip(y, draws, strict=True)]
+    )
+    assert_allclose(score, expected, rtol=1e-9, atol=1e-12 * scale)
+
+
+@settings(max_examples=50, deadline=None)
+@given(multivariate_rows(min_outputs=2, min_draws=1))
+def test_variogram_score_is_non_negative_and_matches_brute_force(data):
+    y, draws = data
+    score = variogram_score(y, draws)
+    assert score >= 0.0
+    expected = np.mean(
+        [brute_force_variogram(*row) for row in zip(y, draws, strict=True)]
+    )
+    scale = 1.0 + np.abs(draws).max() + np.abs(y).max()
+    assert_allclose(score, expected, rtol=1e-9, atol=1e-12 * scale)
