@@ -10,6 +10,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_array,
     check_is_fitted,
     validate_data,
 )
@@ -189,6 +190,17 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         return self._standardise_features(X.astype(np.float64))
+
+    def _check_targets(self, y, n_rows):
+        """Validate one target value (or vector) per row, shaped like ``y`` in fit."""
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        expected = (n_rows,) + ((self.n_outputs_,) if self._y_ndim == 2 else ())
+        if y.shape != expected:
+            raise ValueError(
+                f"y must have shape {expected} (one target value per row of X), "
+                f"got {y.shape}."
+            )
+        return y
 
     def _module_outputs(self, X, chunk_size=65536):
         """Yield ``(rows, output)`` of the fitted module in float64, by chunks."""

@@ -7,7 +7,6 @@ import torch
 from scipy import special, stats
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_array
 
 from ._base import BaseQuantileNetwork
 from ._picnn import ConvexPotentialNetwork, WeightedEnergyScoreLoss
@@ -474,16 +473,6 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
                     size = torch.where(accepted, size, 0.5 * size)
             u = candidate.detach()
         return u.detach().cpu().numpy()
-
-    def _check_targets(self, Y, n_rows):
-        Y = check_array(Y, ensure_2d=False, dtype=np.float64, input_name="y")
-        expected = (n_rows,) + ((self.n_outputs_,) if self._y_ndim == 2 else ())
-        if Y.shape != expected:
-            raise ValueError(
-                f"y must have shape {expected} (one observation per row of X), "
-                f"got {Y.shape}."
-            )
-        return Y
 
     def _squeeze(self, values):
         return values[..., 0] if self._y_ndim == 1 else values

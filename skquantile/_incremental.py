@@ -6,7 +6,6 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array
 
 from ._base import BaseQuantileNetwork
 from ._modules import IncrementalQuantileNetwork, WeightedCRPSLoss
@@ -272,13 +271,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
             Probabilities in [0, 1].
         """
         features = self._validated_features(X)
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        expected = (len(features),) + ((self.n_outputs_,) if self._y_ndim == 2 else ())
-        if y.shape != expected:
-            raise ValueError(
-                f"y must have shape {expected} (one target value per row of X), "
-                f"got {y.shape}."
-            )
+        y = self._check_targets(y, len(features))
         z = (y.reshape(len(y), -1) - self._y_mean) / self._y_scale
         cdf = np.empty_like(z)
         for rows, quantile_function in self._module_outputs(X):
