@@ -104,7 +104,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
     Examples
     --------
     >>> import numpy as np
-    >>> from skquantile._convex import ConvexQuantileRegressor
+    >>> from skquantile import ConvexQuantileRegressor
     >>> rng = np.random.RandomState(0)
     >>> X = rng.uniform(size=(300, 2))
     >>> Y = X @ [[1.0, 0.5], [0.0, 1.0]] + rng.normal(size=(300, 2))
