@@ -1,0 +1,101 @@
+"""Sizes of the full and the quick protocol."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Every size a run depends on; ``quick`` selects the small variant.
+
+    ``None`` for ``uci_splits`` means the published number of splits of each
+    set (20, and 5 for protein).
+    """
+
+    quick: bool
+    uci_splits: int | None
+    uci_max_train: int | None
+    uci_max_test: int | None
+    generator_seeds: int
+    generator_train: int
+    generator_test: int
+    multioutput_splits: int
+    multioutput_generator_train: int
+    multioutput_generator_test: int
+    n_draws: int
+    scaling_sizes: tuple
+    scaling_predict_train: int
+    scaling_predict_rows: int
+    scaling_budget_seconds: float
+    overhead_sizes: tuple
+    overhead_repeats: int
+
+    def describe(self):
+        """A Markdown list of the protocol sizes."""
+        splits = (
+            "published (20; 5 for protein)"
+            if self.uci_splits is None
+            else str(self.uci_splits)
+        )
+        cap = (
+            ""
+            if self.uci_max_train is None
+            else f", training rows capped at {self.uci_max_train} and test rows "
+            f"at {self.uci_max_test} (seeded random subsets)"
+        )
+        return (
+            f"- mode: {'quick' if self.quick else 'full'}\n"
+            f"- UCI: standard 90/10 splits, number of splits {splits}{cap}\n"
+            f"- generators: {self.generator_seeds} seeds, {self.generator_train} "
+            f"training and {self.generator_test} test rows\n"
+            f"- multi-target: {self.multioutput_splits} standard splits of each "
+            f"Mulan set; generators {self.multioutput_generator_train} training "
+            f"and {self.multioutput_generator_test} test rows; {self.n_draws} "
+            "joint draws per test row\n"
+            f"- scaling: n in {list(self.scaling_sizes)} (20 features), budget "
+            f"{self.scaling_budget_seconds:.0f} s per fit; predict time on "
+            f"{self.scaling_predict_rows} rows after fitting on "
+            f"{self.scaling_predict_train}\n"
+            f"- overhead: n in {list(self.overhead_sizes)}, "
+            f"{self.overhead_repeats} repeats\n"
+        )
+
+
+FULL = Protocol(
+    quick=False,
+    uci_splits=None,
+    uci_max_train=None,
+    uci_max_test=None,
+    generator_seeds=5,
+    generator_train=5000,
+    generator_test=5000,
+    multioutput_splits=20,
+    multioutput_generator_train=3000,
+    multioutput_generator_test=2000,
+    n_draws=200,
+    scaling_sizes=(1_000, 10_000, 100_000, 1_000_000),
+    scaling_predict_train=100_000,
+    scaling_predict_rows=100_000,
+    scaling_budget_seconds=1800.0,
+    overhead_sizes=(10_000, 100_000),
+    overhead_repeats=3,
+)
+
+QUICK = Protocol(
+    quick=True,
+    uci_splits=2,
+    uci_max_train=1000,
+    uci_max_test=1000,
+    generator_seeds=2,
+    generator_train=1000,
+    generator_test=1000,
+    multioutput_splits=2,
+    multioutput_generator_train=1000,
+    multioutput_generator_test=500,
+    n_draws=200,
+    scaling_sizes=(1_000, 10_000),
+    scaling_predict_train=10_000,
+    scaling_predict_rows=100_000,
+    scaling_budget_seconds=120.0,
+    overhead_sizes=(10_000,),
+    overhead_repeats=3,
+)

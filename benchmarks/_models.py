@@ -1,0 +1,280 @@
+"""The compared models behind one small interface.
+
+Every univariate model is a :class:`BenchModel`: ``fit(X, y)``, then
+``quantiles(X, levels)`` returning an array of shape (n, n_levels).
+``full_quantile_function`` tells whether any levels may be asked (a whole
+quantile function) or only the 19 levels of :data:`_scoring.LEVELS` the
+model was fitted at. ``fitted`` is the object whose pickled size is
+reported.
+
+The settings of each model are spelled out in its ``settings`` string,
+which is also hashed into the cache key of its results (changing a setting
+invalidates the cached results of that model only).
+"""
+
+import numpy as np
+from _scoring import LEVELS
+
+
+def _convex_class():
+    """``ConvexQuantileRegressor`` from the public namespace, else the module."""
+    try:
+        from skquantile import ConvexQuantileRegressor
+    except ImportError:
+        from skquantile._convex import ConvexQuantileRegressor
+    return ConvexQuantileRegressor
+
+
+class BenchModel:
+    """Base class: a name, a settings string and the prediction interface."""
+
+    name = ""
+    settings = ""
+    full_quantile_function = True
+
+    def __init__(self, threads, seed):
+        self.threads = threads
+        self.seed = seed
+
+    def fit(self, X, y):
+        raise NotImplementedError
+
+    def quantiles(self, X, levels):
+        raise NotImplementedError
+
+    @property
+    def fitted(self):
+        return self.model_
+
+    def _check_fixed_levels(self, levels):
+        if not np.allclose(levels, LEVELS):
+            raise ValueError(f"{self.name} was fitted at the 19 levels only.")
+
+
+class SkquantileModel(BenchModel):
+    """A skquantile estimator at its default parameters after a StandardScaler."""
+
+    def _estimator(self):
+        raise NotImplementedError
+
+    def fit(self, X, y):
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        self.model_ = make_pipeline(StandardScaler(), self._estimator()).fit(X, y)
+        return self
+
+    def _split(self, X):
+        scaler, estimator = self.model_[0], self.model_[-1]
+        return estimator, scaler.transform(X)
+
+    def quantiles(self, X, levels):
+        estimator, X = self._split(X)
+        return estimator.predict_quantile(X, levels)
+
+    def sample(self, X, n_samples, random_state=0):
+        estimator, X = self._split(X)
+        return estimator.sample(X, n_samples, random_state=random_state)
+
+
+class Incremental(SkquantileModel):
+    name = "IncrementalQuantileRegressor"
+    settings = "defaults, StandardScaler on X, random_state=seed"
+
+    def _estimator(self):
+        from skquantile import IncrementalQuantileRegressor
+
+        return IncrementalQuantileRegressor(random_state=self.seed)
+
+    def joint_region_contains(self, X, Y, coverage=0.9):
+        """Box of marginal intervals whose product of coverages is ``coverage``."""
+        from _scoring import box_contains, joint_box_levels
+
+        estimator, X = self._split(X)
+        levels = joint_box_levels(estimator.n_outputs_, coverage)
+        return box_contains(Y, estimator.predict_quantile(X, levels))
+
+
+class Convex(SkquantileModel):
+    name = "ConvexQuantileRegressor"
+    settings = "defaults, StandardScaler on X, random_state=seed"
+
+    def _estimator(self):
+        return _convex_class()(random_state=self.seed)
+
+    def joint_region_contains(self, X, Y, coverage=0.9):
+        estimator, X = self._split(X)
+        return estimator.region_contains(X, Y, coverage=coverage)
+
+
+class QuantileForest(BenchModel):
+    name = "quantile forest"
+    settings = (
+        "quantile-forest RandomForestQuantileRegressor(n_estimators=200), other "
+        "parameters at the library defaults (min_samples_leaf=1, "
+        "max_samples_leaf=1, max_features=1.0)"
+    )
+
+    def fit(self, X, y):
+        from quantile_forest import RandomForestQuantileRegressor
+
+        self.model_ = RandomForestQuantileRegressor(
+            n_estimators=200, n_jobs=self.threads, random_state=self.seed
+        ).fit(X, y)
+        return self
+
+    def quantiles(self, X, levels):
+        return self.model_.predict(X, quantiles=list(np.asarray(levels)))
+
+
+class PerLevel(BenchModel):
+    """One gradient-boosting model per level of the 19 levels."""
+
+    full_quantile_function = False
+
+    def _model(self, level):
+        raise NotImplementedError
+
+    def fit(self, X, y):
+        self.model_ = [self._model(level).fit(X, y) for level in LEVELS]
+        return self
+
+    def quantiles(self, X, levels):
+        self._check_fixed_levels(levels)
+        return np.column_stack([model.predict(X) for model in self.model_])
+
+
+class LightGBM(PerLevel):
+    name = "LightGBM x19"
+    settings = (
+        "one LGBMRegressor(objective='quantile', alpha=level, n_estimators=200) "
+        "per level, other parameters at the defaults (learning_rate=0.1, "
+        "num_leaves=31)"
+    )
+
+    def _model(self, level):
+        import lightgbm
+
+        return lightgbm.LGBMRegressor(
+            objective="quantile",
+            alpha=float(level),
+            n_estimators=200,
+            n_jobs=self.threads,
+            random_state=self.seed,
+            verbose=-1,
+        )
+
+
+class HistGradientBoosting(PerLevel):
+    name = "HistGradientBoosting x19"
+    settings = (
+        "one sklearn HistGradientBoostingRegressor(loss='quantile', "
+        "quantile=level, max_iter=200) per level, other parameters at the "
+        "defaults (learning_rate=0.1, early stopping on above 10000 rows)"
+    )
+
+    def _model(self, level):
+        from sklearn.ensemble import HistGradientBoostingRegressor
+
+        return HistGradientBoostingRegressor(
+            loss="quantile", quantile=float(level), max_iter=200, random_state=self.seed
+        )
+
+
+class XGBoost(BenchModel):
+    name = "XGBoost 19-level"
+    full_quantile_function = False
+    settings = (
+        "one XGBRegressor(objective='reg:quantileerror', quantile_alpha=19 "
+        "levels, tree_method='hist', n_estimators=200, learning_rate=0.1), "
+        "max_depth at the default 6"
+    )
+
+    def fit(self, X, y):
+        import xgboost
+
+        self.model_ = xgboost.XGBRegressor(
+            objective="reg:quantileerror",
+            quantile_alpha=LEVELS,
+            tree_method="hist",
+            n_estimators=200,
+            learning_rate=0.1,
+            n_jobs=self.threads,
+            random_state=self.seed,
+        ).fit(X, y)
+        return self
+
+    def quantiles(self, X, levels):
+        self._check_fixed_levels(levels)
+        return self.model_.predict(X)
+
+
+class NGBoost(BenchModel):
+    name = "NGBoost Normal"
+    settings = (
+        "NGBRegressor(Dist=Normal) at the defaults (500 stages, "
+        "learning_rate=0.01, depth-3 trees, natural gradient of the log score)"
+    )
+
+    def fit(self, X, y):
+        from ngboost import NGBRegressor
+        from ngboost.distns import Normal
+
+        self.model_ = NGBRegressor(
+            Dist=Normal, verbose=False, random_state=self.seed
+        ).fit(X, y)
+        return self
+
+    def quantiles(self, X, levels):
+        from scipy.stats import norm
+
+        params = self.model_.pred_dist(X).params
+        return norm.ppf(
+            np.asarray(levels)[None, :],
+            loc=params["loc"][:, None],
+            scale=params["scale"][:, None],
+        )
+
+
+def _available(module):
+    from importlib.util import find_spec
+
+    return find_spec(module) is not None
+
+
+#: Univariate models in table order, with the module each one needs.
+UNIVARIATE = [
+    (Incremental, "skquantile"),
+    (Convex, "skquantile"),
+    (QuantileForest, "quantile_forest"),
+    (LightGBM, "lightgbm"),
+    (HistGradientBoosting, "sklearn"),
+    (XGBoost, "xgboost"),
+    (NGBoost, "ngboost"),
+]
+#: Multi-target models: the joint model and the independent-marginals baseline.
+MULTIOUTPUT = [(Convex, "skquantile"), (Incremental, "skquantile")]
+SKQUANTILE_NAMES = (Incremental.name, Convex.name)
+
+
+def available_models(registry=UNIVARIATE, only=None):
+    """The model classes whose library is installed, and the names of the others.
+
+    ``only`` optionally restricts the result to the given model names.
+    """
+    classes, missing = [], []
+    for cls, module in registry:
+        if only is not None and cls.name not in only:
+            continue
+        (classes if _available(module) else missing).append(
+            cls if _available(module) else cls.name
+        )
+    return classes, missing
+
+
+def model_by_name(name):
+    """The model class of the given name."""
+    for cls, _ in UNIVARIATE:
+        if cls.name == name:
+            return cls
+    raise KeyError(name)

@@ -1,0 +1,743 @@
+"""Markdown tables, plots and the targets-versus-measured summary.
+
+Everything here is computed from the cached per-split records, so a report
+can be rebuilt at any time (``run.py --report-only``) and reflects every
+result stored so far, including those of earlier, interrupted runs.
+"""
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from _data import UCI_SETS
+from _models import (
+    SKQUANTILE_NAMES,
+    UNIVARIATE,
+    Convex,
+    Incremental,
+    LightGBM,
+    QuantileForest,
+)
+from scipy.stats import rankdata
+
+IQR = Incremental.name
+CONVEX = Convex.name
+
+# %% Aggregation
+
+
+def _ok(records):
+    return [r for r in records if "error" not in r]
+
+
+def _group(records):
+    """Records grouped by (dataset, model)."""
+    groups = defaultdict(list)
+    for record in records:
+        groups[record["dataset"], record["model"]].append(record)
+    return groups
+
+
+def _mean(records, field):
+    values = [r[field] for r in records if field in r and r[field] is not None]
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if len(values) else np.nan
+
+
+def _sem(records, field):
+    values = np.asarray([r[field] for r in records if field in r], dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) < 2:
+        return np.nan
+    return float(values.std(ddof=1) / np.sqrt(len(values)))
+
+
+def _median(records, field):
+    values = np.asarray([r[field] for r in records if field in r], dtype=float)
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if len(values) else np.nan
+
+
+def _fmt(value, digits=4):
+    if value is None or not np.isfinite(value):
+        return "-"
+    return f"{value:.{digits}g}"
+
+
+def _fmt_pm(mean, sem):
+    if not np.isfinite(mean):
+        return "-"
+    return _fmt(mean) + ("" if not np.isfinite(sem) else f" ± {_fmt(sem, 2)}")
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _present(names, available):
+    return [name for name in names if name in available]
+
+
+def _models_in(records, order):
+    seen = {r["model"] for r in records}
+    ordered = [name for name in order if name in seen]
+    return ordered + sorted(seen - set(ordered))
+
+
+def _datasets_in(records, order=()):
+    seen = {r["dataset"] for r in records}
+    ordered = [name for name in order if name in seen]
+    return ordered + sorted(seen - set(ordered))
+
+
+MODEL_ORDER = [cls.name for cls, _ in UNIVARIATE]
+GENERATOR_ORDER = ["heteroscedastic", "three peaks", "heavy tailed"]
+
+# %% Ranks
+
+
+def score_matrix(records, field, models, datasets):
+    """Mean of ``field`` per (dataset, model): an array (datasets, models)."""
+    groups = _group(_ok(records))
+    return np.array(
+        [[_mean(groups.get((d, m), []), field) for m in models] for d in datasets]
+    )
+
+
+def ranks(matrix):
+    """Rank of each model per data set (1 = lowest score), NaN rows skipped."""
+    out = np.full(matrix.shape, np.nan)
+    for i, row in enumerate(matrix):
+        finite = np.isfinite(row)
+        if finite.all():
+            out[i] = rankdata(row)
+    return out
+
+
+def _matrix_section(title, records, field, models, datasets, rank=True):
+    matrix = score_matrix(records, field, models, datasets)
+    rank_matrix = ranks(matrix) if rank else None
+    rows = []
+    for i, dataset in enumerate(datasets):
+        cells = []
+        for j in range(len(models)):
+            cell = _fmt(matrix[i, j])
+            if rank and np.isfinite(rank_matrix[i, j]):
+                cell += f" ({rank_matrix[i, j]:g})"
+            cells.append(cell)
+        rows.append([dataset] + cells)
+    if rank:
+        complete = np.isfinite(rank_matrix).all(axis=1)
+        mean_rank = rank_matrix[complete].mean(axis=0) if complete.any() else None
+        rows.append(
+            [f"**mean rank** ({complete.sum()} sets)"]
+            + [
+                "-" if mean_rank is None else f"**{value:.2f}**"
+                for value in (mean_rank if mean_rank is not None else models)
+            ]
+        )
+    return f"### {title}\n\n" + _table(["data"] + models, rows) + "\n"
+
+
+# %% Univariate suites
+
+_DETAIL = [
+    "model",
+    "pinball19",
+    "CRPS99",
+    "pinball 0.05",
+    "pinball 0.5",
+    "pinball 0.95",
+    "calibration",
+    "cov90",
+    "width90",
+    "crossing",
+    "fit s",
+    "predict s (levels)",
+    "size MB",
+    "splits",
+]
+
+
+def _detail_rows(groups, dataset, models, gap=False):
+    rows = []
+    for model in models:
+        if (dataset, model) not in groups:
+            continue
+        recs = _ok(groups.get((dataset, model), []))
+        failed = len(groups.get((dataset, model), [])) - len(recs)
+        if not recs:
+            rows.append([model] + ["-"] * (len(_DETAIL) - 2) + [f"0 ({failed} failed)"])
+            continue
+        levels = recs[0].get("predict_levels")
+        row = [
+            model,
+            _fmt_pm(_mean(recs, "pinball19"), _sem(recs, "pinball19")),
+            _fmt(_mean(recs, "crps99")),
+            _fmt(_mean(recs, "pinball05")),
+            _fmt(_mean(recs, "pinball50")),
+            _fmt(_mean(recs, "pinball95")),
+            _fmt(_mean(recs, "calibration"), 3),
+            _fmt(_mean(recs, "coverage90"), 3),
+            _fmt(_mean(recs, "width90")),
+            f"{_mean(recs, 'crossing'):.3g} ({int(recs[0]['crossing_grid'])})",
+            _fmt(_median(recs, "fit_seconds"), 3),
+            "-"
+            if levels is None
+            else f"{_fmt(_median(recs, 'predict_seconds'), 3)} ({levels})",
+            _fmt(_median(recs, "size_mb"), 3),
+            f"{len(recs)}" + (f" ({failed} failed)" if failed else ""),
+        ]
+        if gap:
+            row.insert(2, _fmt(_mean(recs, "pinball19_gap")))
+            row.insert(4, _fmt(_mean(recs, "crps99_gap")))
+        rows.append(row)
+    return rows
+
+
+def _settings_section(classes):
+    lines = [f"- **{cls.name}**: {cls.settings}" for cls in classes]
+    return "Model settings:\n\n" + "\n".join(lines) + "\n"
+
+
+def _notes_section(notes):
+    if not notes:
+        return ""
+    return "\n".join(f"> **Warning**: {note}" for note in notes) + "\n\n"
+
+
+_LEGEND = (
+    "pinball19: mean pinball loss over the 19 levels 0.05, ..., 0.95 (every "
+    "model; twice it is the CRPS restricted to [0.05, 0.95]), mean ± standard "
+    "error over splits. CRPS99: CRPS from the 99 midpoint levels, only for "
+    "models with a whole quantile function. calibration: mean |share below "
+    "Q(a) - a| over the 19 levels. cov90/width90: the interval [Q(0.05), "
+    "Q(0.95)]. crossing: share of adjacent level pairs that cross, on the grid "
+    "in brackets. fit s, predict s: medians over splits (predict: median of 3 "
+    "runs predicting the test rows at the levels in brackets). size MB: the "
+    "fitted model pickled.\n"
+)
+
+
+def univariate_report(suite, records, header, notes):
+    """Markdown of the UCI or generator suite."""
+    records = [r for r in records if r.get("suite") == suite]
+    order = list(UCI_SETS) if suite == "uci" else GENERATOR_ORDER
+    datasets = _datasets_in(records, order)
+    oracle = [m for m in _models_in(records, []) if m.startswith("oracle")]
+    models = [m for m in _models_in(records, MODEL_ORDER) if m not in oracle]
+    title = "UCI suite" if suite == "uci" else "Generators of skquantile.datasets"
+    text = f"# {title}\n\n{header}\n\n" + _notes_section(notes)
+    text += _settings_section([cls for cls, _ in UNIVARIATE if cls.name in models])
+    text += "\n" + _LEGEND + "\n## Overview\n\n"
+    text += _matrix_section(
+        "Mean pinball loss, 19 levels (rank among all models)",
+        records,
+        "pinball19",
+        models,
+        datasets,
+    )
+    full = [
+        m
+        for m in models
+        if any(np.isfinite(r.get("crps99", np.nan)) for r in records if r["model"] == m)
+    ]
+    text += _matrix_section(
+        "CRPS, 99 midpoint levels (rank among models with a whole quantile function)",
+        records,
+        "crps99",
+        full,
+        datasets,
+    )
+    text += _matrix_section(
+        "Calibration error, 19 levels", records, "calibration", models, datasets, False
+    )
+    text += _matrix_section(
+        "Coverage of the 90% interval", records, "coverage90", models, datasets, False
+    )
+    groups = _group(records)
+    rows = [
+        [d]
+        + [_fmt(_median(_ok(groups.get((d, m), [])), "fit_seconds"), 3) for m in models]
+        for d in datasets
+    ]
+    text += "### Fit seconds (median over splits)\n\n" + _table(["data"] + models, rows)
+    text += "\n## Details per data set\n\n"
+    gap = suite == "generators"
+    columns = list(_DETAIL)
+    if gap:
+        columns.insert(2, "pinball19 gap to oracle")
+        columns.insert(4, "CRPS99 gap to oracle")
+    for dataset in datasets:
+        n_train = max(r["n_train"] for r in records if r["dataset"] == dataset)
+        n_test = max(r["n_test"] for r in records if r["dataset"] == dataset)
+        text += f"### {dataset} ({n_train} training / {n_test} test rows)\n\n"
+        text += _table(columns, _detail_rows(groups, dataset, models + oracle, gap))
+        text += "\n"
+    return text
+
+
+# %% Multi-target suite
+
+
+def multioutput_report(records, header, notes):
+    """Markdown of the multi-target suite."""
+    records = [r for r in records if r.get("suite") == "multioutput"]
+    datasets = _datasets_in(records, ["enb", "jura", "scpf", "slump"])
+    models = _models_in(records, [CONVEX, IQR])
+    groups = _group(records)
+    text = f"# Multi-target suite\n\n{header}\n\n" + _notes_section(notes)
+    text += (
+        f"Models: **{CONVEX}** (joint law, defaults, StandardScaler on X) against "
+        f"**{IQR}** on the same 2-d target (defaults, StandardScaler on X): "
+        "one quantile function per target, so its joint draws have independent "
+        "marginals. Joint region of the independent model: the box of central "
+        "marginal intervals of coverage 0.9^(1/d) each, whose product of "
+        "coverages is 0.9. Oracle rows: the true law of the generated sets.\n\n"
+        "energy: energy score (beta = 1); variogram: variogram score (order "
+        "0.5); CRPS per target: sample CRPS of each target from the same draws; "
+        "joint cov90: share of test vectors inside the 90% joint region. Means "
+        "± standard error over splits; seconds are medians.\n\n"
+    )
+    text += "## Energy score (lower is better)\n\n"
+    rows = []
+    for dataset in datasets:
+        cells = [
+            _fmt_pm(
+                _mean(_ok(groups.get((dataset, m), [])), "energy"),
+                _sem(_ok(groups.get((dataset, m), [])), "energy"),
+            )
+            for m in models
+        ]
+        convex = _mean(_ok(groups.get((dataset, CONVEX), [])), "energy")
+        independent = _mean(_ok(groups.get((dataset, IQR), [])), "energy")
+        better = "-"
+        if np.isfinite(convex) and np.isfinite(independent):
+            better = "yes" if convex < independent else "**no**"
+        rows.append([dataset] + cells + [better])
+    text += _table(["data"] + models + ["joint model better?"], rows) + "\n"
+    text += "## Details per data set\n\n"
+    columns = [
+        "model",
+        "energy",
+        "variogram",
+        "CRPS per target",
+        "mean CRPS",
+        "joint cov90",
+        "fit s",
+        "sample s",
+        "size MB",
+        "splits",
+    ]
+    for dataset in datasets:
+        subset = [r for r in records if r["dataset"] == dataset]
+        text += (
+            f"### {dataset} ({max(r['n_train'] for r in subset)} training / "
+            f"{max(r['n_test'] for r in subset)} test rows, "
+            f"{subset[0]['n_targets']} targets)\n\n"
+        )
+        rows = []
+        for model in models:
+            if (dataset, model) not in groups:
+                continue
+            recs = _ok(groups[dataset, model])
+            failed = len(groups[dataset, model]) - len(recs)
+            if not recs:
+                rows.append([model] + ["-"] * 8 + [f"0 ({failed} failed)"])
+                continue
+            per_target = np.mean([r["crps_per_target"] for r in recs], axis=0)
+            rows.append(
+                [
+                    model,
+                    _fmt_pm(_mean(recs, "energy"), _sem(recs, "energy")),
+                    _fmt(_mean(recs, "variogram")),
+                    ", ".join(_fmt(v, 3) for v in per_target),
+                    _fmt(_mean(recs, "crps_mean")),
+                    _fmt(_mean(recs, "joint_coverage90"), 3),
+                    _fmt(_median(recs, "fit_seconds"), 3),
+                    _fmt(_median(recs, "sample_seconds"), 3),
+                    _fmt(_median(recs, "size_mb"), 3),
+                    f"{len(recs)}" + (f" ({failed} failed)" if failed else ""),
+                ]
+            )
+        text += _table(columns, rows) + "\n"
+    return text
+
+
+# %% Scaling
+
+
+def _scaling_by_model(records):
+    by_model = defaultdict(list)
+    for record in records:
+        if record.get("suite") == "scaling":
+            by_model[record["model"]].append(record)
+    for model in by_model:
+        by_model[model].sort(key=lambda r: r["n"])
+    return by_model
+
+
+def scaling_report(records, header, notes, plots):
+    """Markdown of the scaling runs (and the plots it shows)."""
+    by_model = _scaling_by_model(records)
+    models = _models_in([r for rs in by_model.values() for r in rs], MODEL_ORDER)
+    text = f"# Scaling\n\n{header}\n\n" + _notes_section(notes)
+    text += (
+        "Synthetic data: `make_heteroscedastic(n, n_features=20)`. Each point "
+        "runs in a fresh Python process (`_scaling_worker.py`): a warm-up fit "
+        "on 300 rows, then the data, then the timed fit. *peak MB* is the peak "
+        "resident memory of that process up to the end of the fit "
+        "(`VmHWM` of `/proc/self/status`, the high-water mark of the worker's "
+        "own address space; not `ru_maxrss`, which on Linux inherits the "
+        "parent's size across fork and exec), nothing subtracted; *before fit "
+        "MB* is the same peak just before the fit (interpreter, libraries, "
+        "warm-up, data), shown for reference. Larger sizes are skipped when "
+        "the previous one projects (linearly in n) a fit over the time budget "
+        "or a peak over 60% of the RAM.\n\n"
+    )
+    for name in plots:
+        text += f"![{name}]({name})\n\n"
+    rows = []
+    for model in models:
+        for r in by_model[model]:
+            ok = r["status"] == "ok"
+            rows.append(
+                [
+                    model,
+                    r["n"],
+                    _fmt(r["fit_seconds"], 3) if ok else r.get("reason", r["status"]),
+                    _fmt(r["peak_rss_mb"], 4) if ok else "-",
+                    _fmt(r["baseline_rss_mb"], 4) if ok else "-",
+                ]
+            )
+    text += "## Fit time and peak memory\n\n"
+    text += _table(["model", "n", "fit s", "peak MB", "before fit MB"], rows)
+    rows = []
+    for model in models:
+        for r in by_model[model]:
+            if r["status"] == "ok" and "predict_seconds" in r:
+                rows.append(
+                    [
+                        model,
+                        r["n"],
+                        r["predict_rows"],
+                        r["predict_levels"],
+                        _fmt(r["predict_seconds"], 3),
+                    ]
+                )
+    text += "\n## Predict time\n\n"
+    text += _table(
+        ["model", "fitted on n", "rows predicted", "levels", "predict s"], rows
+    )
+    return text
+
+
+def scaling_plots(records, folder):
+    """Write the scaling and predict-time plots; returns their file names."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_model = _scaling_by_model(records)
+    models = _models_in([r for rs in by_model.values() for r in rs], MODEL_ORDER)
+    if not models:
+        return []
+    names = []
+    figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for model in models:
+        ok = [r for r in by_model[model] if r["status"] == "ok"]
+        if not ok:
+            continue
+        style = "-o" if model in SKQUANTILE_NAMES else "--s"
+        n = [r["n"] for r in ok]
+        axes[0].plot(n, [r["fit_seconds"] for r in ok], style, label=model)
+        axes[1].plot(n, [r["peak_rss_mb"] / 1e3 for r in ok], style, label=model)
+    axes[0].axhline(600, color="grey", lw=0.8, ls=":", label="10 min")
+    axes[1].axhline(4, color="grey", lw=0.8, ls=":", label="4 GB")
+    for axis, label in zip(axes, ["fit seconds", "peak memory (GB)"], strict=True):
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("training rows (20 features)")
+        axis.set_ylabel(label)
+        axis.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    figure.suptitle("Fit time and peak memory against n")
+    figure.tight_layout()
+    figure.savefig(Path(folder) / "scaling.png", dpi=110)
+    plt.close(figure)
+    names.append("scaling.png")
+
+    predict = [
+        r
+        for model in models
+        for r in by_model[model]
+        if r["status"] == "ok" and "predict_seconds" in r
+    ]
+    if predict:
+        figure, axis = plt.subplots(figsize=(8, 0.5 * len(predict) + 1.5))
+        labels = [f"{r['model']} ({r['predict_levels']} levels)" for r in predict]
+        axis.barh(labels, [r["predict_seconds"] for r in predict], color="C0")
+        axis.axvline(1.0, color="grey", lw=0.8, ls=":")
+        axis.set_xscale("log")
+        axis.invert_yaxis()
+        axis.set_xlabel(
+            f"seconds to predict {predict[0]['predict_rows']} rows "
+            f"(models fitted on {predict[0]['n']} rows)"
+        )
+        figure.tight_layout()
+        figure.savefig(Path(folder) / "predict_time.png", dpi=110)
+        plt.close(figure)
+        names.append("predict_time.png")
+    return names
+
+
+# %% Overhead
+
+
+def overhead_report(records, header):
+    """Markdown of the training-overhead measurement."""
+    from overhead import __doc__ as method
+    from overhead import markdown
+
+    records = [r for r in records if r.get("suite") == "overhead"]
+    intro = method.split("Run alone")[0].strip()
+    return f"# Training overhead\n\n{header}\n\n{intro}\n\n" + markdown(records)
+
+
+# %% Summary
+
+
+def _status(met):
+    if met is None:
+        return "not measured"
+    return "**met**" if met else "**missed**"
+
+
+def summary_report(records, header, quick):
+    """The targets-versus-measured list, from every cached record."""
+    lines = []
+
+    def add(target, met, measured):
+        lines.append(f"- {_status(met)}: {target}  \n  measured: {measured}")
+
+    uci = _ok([r for r in records if r.get("suite") == "uci"])
+    models = [m for m in _models_in(uci, MODEL_ORDER)]
+    datasets = _datasets_in(uci, list(UCI_SETS))
+    peers = [m for m in models if m not in SKQUANTILE_NAMES]
+    n_sets = len(datasets)
+
+    if IQR in models and peers:
+        for field, label, subset in [
+            ("pinball19", "19-level pinball (all models)", models),
+            (
+                "crps99",
+                "99-level CRPS (models with a whole quantile function)",
+                [
+                    m
+                    for m in models
+                    if any(np.isfinite(r["crps99"]) for r in uci if r["model"] == m)
+                ],
+            ),
+        ]:
+            matrix = score_matrix(uci, field, subset, datasets)
+            rank_matrix = ranks(matrix)
+            complete = np.isfinite(rank_matrix).all(axis=1)
+            if not complete.any():
+                continue
+            mean_rank = dict(
+                zip(subset, rank_matrix[complete].mean(axis=0), strict=True)
+            )
+            best_other = min(v for m, v in mean_rank.items() if m != IQR)
+            ranks_text = ", ".join(
+                f"{m} {v:.2f}"
+                for m, v in sorted(mean_rank.items(), key=lambda kv: kv[1])
+            )
+            add(
+                f"{IQR} has the best mean rank by {label} across the UCI sets",
+                mean_rank[IQR] <= best_other,
+                f"mean ranks over {complete.sum()} sets: {ranks_text}",
+            )
+            subset_peers = [m for m in subset if m not in SKQUANTILE_NAMES]
+            iqr = matrix[:, subset.index(IQR)]
+            best_peer = np.nanmin(matrix[:, [subset.index(m) for m in subset_peers]], 1)
+            wins = [
+                d for d, a, b in zip(datasets, iqr, best_peer, strict=True) if a < b
+            ]
+            add(
+                f"{IQR} beats the best peer's {label} on at least 6 of 9 UCI sets",
+                len(wins) >= 6,
+                f"{len(wins)} of {n_sets} ({', '.join(wins) or 'none'}); per set "
+                "IQR / best peer: "
+                + ", ".join(
+                    f"{d} {_fmt(a, 3)}/{_fmt(b, 3)}"
+                    for d, a, b in zip(datasets, iqr, best_peer, strict=True)
+                ),
+            )
+
+    if IQR in models:
+        calibration = score_matrix(uci, "calibration", [IQR], datasets)[:, 0]
+        bad = [
+            f"{d} {c:.3f}"
+            for d, c in zip(datasets, calibration, strict=True)
+            if not c <= 0.03
+        ]
+        add(
+            f"{IQR} calibration error <= 0.03 on every UCI set",
+            not bad and n_sets > 0,
+            f"worst {np.nanmax(calibration):.3f}; over 0.03: {', '.join(bad) or 'none'}"
+            f" ({n_sets} sets)",
+        )
+
+    univariate = _ok([r for r in records if r.get("suite") in ("uci", "generators")])
+    for name in SKQUANTILE_NAMES:
+        recs = [r for r in univariate if r["model"] == name]
+        if recs:
+            worst = max(r["crossing"] for r in recs)
+            add(
+                f"{name} crossing rate exactly 0 (99 levels, every UCI and "
+                "generator split)",
+                worst == 0.0,
+                f"largest crossing rate {worst:.3g} over {len(recs)} fits",
+            )
+
+    if IQR in models and LightGBM.name in models:
+        medians = np.array(
+            [
+                [
+                    _median(
+                        [r for r in uci if r["dataset"] == d and r["model"] == m],
+                        "fit_seconds",
+                    )
+                    for m in (IQR, LightGBM.name)
+                ]
+                for d in datasets
+            ]
+        )
+        slower = [
+            f"{d} {a:.2f}/{b:.2f} s"
+            for d, (a, b) in zip(datasets, medians, strict=True)
+            if a > b
+        ]
+        add(
+            f"fitting {IQR} costs at most the 19 LightGBM models (UCI sets)",
+            not slower,
+            "IQR/LightGBM median fit seconds: "
+            + ", ".join(
+                f"{d} {a:.2f}/{b:.2f}"
+                for d, (a, b) in zip(datasets, medians, strict=True)
+            ),
+        )
+
+    by_model = _scaling_by_model(records)
+    iqr_scaling = [r for r in by_model.get(IQR, []) if r["status"] == "ok"]
+    lgbm_scaling = {
+        r["n"]: r for r in by_model.get(LightGBM.name, []) if r["status"] == "ok"
+    }
+    pairs = [(r, lgbm_scaling[r["n"]]) for r in iqr_scaling if r["n"] in lgbm_scaling]
+    if pairs:
+        add(
+            f"fitting {IQR} costs at most the 19 LightGBM models (scaling runs)",
+            all(a["fit_seconds"] <= b["fit_seconds"] for a, b in pairs),
+            ", ".join(
+                f"n={a['n']}: {a['fit_seconds']:.1f}/{b['fit_seconds']:.1f} s"
+                for a, b in pairs
+            ),
+        )
+
+    predict = {
+        m: r
+        for m, rs in by_model.items()
+        for r in rs
+        if r["status"] == "ok" and "predict_seconds" in r
+    }
+    if IQR in predict:
+        mine = predict[IQR]
+        forest = predict.get(QuantileForest.name)
+        met = mine["predict_seconds"] < 1.0 and (
+            forest is None or mine["predict_seconds"] < forest["predict_seconds"]
+        )
+        add(
+            f"{IQR} predicts 99 levels for 1e5 rows in < 1 s and faster than the "
+            "quantile forest",
+            met if mine["predict_rows"] >= 100_000 else None,
+            f"{mine['predict_seconds']:.3f} s for {mine['predict_rows']} rows "
+            f"(fitted on {mine['n']}); quantile forest "
+            + (
+                "not measured"
+                if forest is None
+                else f"{forest['predict_seconds']:.3f} s ({forest['predict_levels']} "
+                "levels)"
+            ),
+        )
+
+    overhead = [r for r in records if r.get("suite") == "overhead"]
+    if overhead:
+        add(
+            "training overhead over a bare torch loop <= 20%",
+            all(r["overhead"] <= 0.20 for r in overhead),
+            ", ".join(
+                f"n={r['n']}: {r['overhead']:+.1%} ({r['estimator_seconds']:.2f} s "
+                f"vs {r['bare_seconds']:.2f} s)"
+                for r in sorted(overhead, key=lambda r: r["n"])
+            ),
+        )
+
+    big = [r for r in by_model.get(IQR, []) if r["n"] >= 1_000_000]
+    if big and big[-1]["status"] == "ok":
+        r = big[-1]
+        add(
+            "1e6 rows x 20 features trains in < 10 min with peak memory < 4 GB",
+            r["fit_seconds"] < 600 and r["peak_rss_mb"] < 4000,
+            f"{r['fit_seconds']:.0f} s, peak {r['peak_rss_mb']:.0f} MB",
+        )
+    elif iqr_scaling:
+        r = iqr_scaling[-1]
+        factor = 1_000_000 / r["n"]
+        growth = r["peak_rss_mb"] - r["baseline_rss_mb"]
+        add(
+            "1e6 rows x 20 features trains in < 10 min with peak memory < 4 GB",
+            None,
+            f"largest measured n={r['n']}: {r['fit_seconds']:.1f} s, peak "
+            f"{r['peak_rss_mb']:.0f} MB; linear extrapolation to 1e6 (not a "
+            f"measurement): ~{r['fit_seconds'] * factor:.0f} s, "
+            f"~{r['baseline_rss_mb'] + growth * factor:.0f} MB",
+        )
+
+    multi = _ok([r for r in records if r.get("suite") == "multioutput"])
+    groups = _group(multi)
+    sets = _datasets_in(multi, ["enb", "jura", "scpf", "slump"])
+    verdicts = []
+    for d in sets:
+        convex = _mean(groups.get((d, CONVEX), []), "energy")
+        independent = _mean(groups.get((d, IQR), []), "energy")
+        if np.isfinite(convex) and np.isfinite(independent):
+            verdicts.append((d, convex, independent))
+    if verdicts:
+        add(
+            f"{CONVEX} has a better energy score than the independent marginals "
+            "on every multi-target set",
+            all(c < i for _, c, i in verdicts),
+            "convex/independent: "
+            + ", ".join(
+                f"{d} {_fmt(c, 4)}/{_fmt(i, 4)}{'' if c < i else ' (missed)'}"
+                for d, c, i in verdicts
+            ),
+        )
+
+    mode = "quick" if quick else "full"
+    return (
+        f"# Targets against measurements ({mode} run)\n\n{header}\n\n"
+        + (
+            "Quick mode: few splits, capped training sizes and small scaling "
+            "runs; read these as indications, not as the verdict of the full "
+            "protocol.\n\n"
+            if quick
+            else ""
+        )
+        + "\n".join(lines)
+        + "\n"
+    )

@@ -1,0 +1,178 @@
+"""Run the skquantile benchmarks against the peers and write the reports.
+
+One command runs every suite and writes Markdown tables and PNG plots::
+
+    python benchmarks/run.py            # full protocol -> benchmarks/results/
+    python benchmarks/run.py --quick    # a few minutes -> benchmarks/results/quick/
+    python benchmarks/run.py --only uci,scaling --threads 2 --data /path/to/data
+
+Suites: ``uci`` (the nine UCI sets), ``generators`` (the package's
+generators, with the gap to the true quantiles), ``multioutput`` (Mulan sets
+and generated vectors: joint model against independent marginals),
+``scaling`` (fit time and peak memory against n, predict time) and
+``overhead`` (estimator against a bare torch loop). Per-split results are
+cached in ``<results>/raw/*.jsonl``; an interrupted run resumes where it
+stopped. ``--report-only`` rebuilds the Markdown and plots from the cache.
+
+The data folder is ``--data``, else ``$SKQUANTILE_DATA``, else
+``../shared/data`` next to the repository; missing sets are skipped with a
+warning that is printed and written into the tables.
+"""
+
+import argparse
+import sys
+import time
+
+SUITES = ("uci", "generators", "multioutput", "scaling", "overhead")
+
+
+def _arguments():
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n", 2)[2],
+    )
+    parser.add_argument("--quick", action="store_true", help="small protocol")
+    parser.add_argument("--data", default=None, help="data folder")
+    parser.add_argument("--threads", type=int, default=1, help="threads per model")
+    parser.add_argument(
+        "--only",
+        default=",".join(SUITES),
+        help=f"comma-separated suites among {','.join(SUITES)}",
+    )
+    parser.add_argument(
+        "--models",
+        default=None,
+        help="comma-separated model names to restrict the univariate suites to",
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rebuild the reports from the cached results without running",
+    )
+    args = parser.parse_args()
+    args.only = [suite.strip() for suite in args.only.split(",") if suite.strip()]
+    unknown = set(args.only) - set(SUITES)
+    if unknown:
+        parser.error(f"unknown suite(s) {sorted(unknown)}; choose among {SUITES}")
+    if args.models is not None:
+        args.models = [name.strip() for name in args.models.split(",")]
+    return args
+
+
+def main():
+    args = _arguments()
+    # Thread variables must be set before numpy and the model libraries load.
+    from _common import pin_threads
+
+    pin_threads(args.threads)
+
+    import json
+
+    import _report
+    from _common import ResultCache, data_dir, machine_description, results_dir
+    from _config import FULL, QUICK
+
+    protocol = QUICK if args.quick else FULL
+    folder = data_dir(args.data)
+    output = results_dir(args.quick)
+    raw = output / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    notes_path = raw / "notes.json"
+    notes = json.loads(notes_path.read_text()) if notes_path.exists() else {}
+    print(f"data: {folder}\nresults: {output}\nthreads: {args.threads}", flush=True)
+
+    started = time.perf_counter()
+    if not args.report_only:
+        for suite in args.only:
+            print(f"== {suite}", flush=True)
+            cache = raw / f"{suite}.jsonl"
+            if suite == "uci":
+                from _univariate import run_uci
+
+                notes[suite] = run_uci(
+                    protocol, folder, args.threads, cache, args.models
+                )
+            elif suite == "generators":
+                from _univariate import run_generators
+
+                notes[suite] = run_generators(
+                    protocol, args.threads, cache, args.models
+                )
+            elif suite == "multioutput":
+                from _multioutput import run_multioutput
+
+                notes[suite] = run_multioutput(protocol, folder, args.threads, cache)
+            elif suite == "scaling":
+                from _scaling import run_scaling
+
+                notes[suite] = run_scaling(protocol, args.threads, cache, args.models)
+            elif suite == "overhead":
+                from overhead import run_overhead
+
+                notes[suite] = run_overhead(
+                    protocol.overhead_sizes,
+                    protocol.overhead_repeats,
+                    args.threads,
+                    cache,
+                )
+            notes_path.write_text(json.dumps(notes, indent=1))
+            print(
+                f"== {suite} done ({time.perf_counter() - started:.0f} s so far)",
+                flush=True,
+            )
+
+    # Only the results measured with this thread count are reported.
+    records = {
+        suite: [
+            record
+            for record in ResultCache(raw / f"{suite}.jsonl").records()
+            if record.get("threads") == args.threads
+        ]
+        for suite in SUITES
+    }
+    header = (
+        machine_description(args.threads)
+        + f"\n\nData folder: `{folder}`.\n\nProtocol:\n\n"
+        + protocol.describe()
+    )
+    written = []
+    for suite in ("uci", "generators"):
+        if records[suite]:
+            text = _report.univariate_report(
+                suite, records[suite], header, notes.get(suite, [])
+            )
+            (output / f"{suite}.md").write_text(text)
+            written.append(f"{suite}.md")
+    if records["multioutput"]:
+        text = _report.multioutput_report(
+            records["multioutput"], header, notes.get("multioutput", [])
+        )
+        (output / "multioutput.md").write_text(text)
+        written.append("multioutput.md")
+    if records["scaling"]:
+        plots = _report.scaling_plots(records["scaling"], output)
+        text = _report.scaling_report(
+            records["scaling"], header, notes.get("scaling", []), plots
+        )
+        (output / "scaling.md").write_text(text)
+        written += ["scaling.md"] + plots
+    if records["overhead"]:
+        (output / "overhead.md").write_text(
+            _report.overhead_report(records["overhead"], header)
+        )
+        written.append("overhead.md")
+    every = [record for suite in SUITES for record in records[suite]]
+    summary = _report.summary_report(every, header, args.quick)
+    (output / "summary.md").write_text(summary)
+    written.append("summary.md")
+    print(summary)
+    print(
+        f"wrote {', '.join(written)} in {output} "
+        f"({time.perf_counter() - started:.0f} s)",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
