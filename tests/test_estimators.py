@@ -1,0 +1,182 @@
+"""Behaviour both estimators share: seeding, weights, persistence, training
+control and errors, run on each of them."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from skquantile import ConvexQuantileRegressor, IncrementalQuantileRegressor
+from skquantile.datasets import make_heteroscedastic
+
+FAST = {
+    IncrementalQuantileRegressor: dict(
+        max_epochs=5, hidden_layer_sizes=(16,), n_knots=8, random_state=0
+    ),
+    ConvexQuantileRegressor: dict(
+        max_epochs=5,
+        hidden_layer_sizes=(16,),
+        potential_layer_sizes=(8, 8),
+        n_energy_samples=8,
+        random_state=0,
+    ),
+}
+
+
+@pytest.fixture(params=list(FAST), ids=lambda cls: cls.__name__)
+def make(request):
+    """Build the estimator under test with fast settings, overridable."""
+    cls = request.param
+
+    def build(**params):
+        return cls(**{**FAST[cls], **params})
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y, truth = make_heteroscedastic(n_samples=400, random_state=0)
+    return X, y, truth
+
+
+def test_constant_target_gives_constant_quantiles(make, data):
+    X = data[0][:100]
+    model = make().fit(X, np.full(100, 1234.5))
+    quantiles = model.predict_quantile(X, [0.05, 0.5, 0.95])
+    np.testing.assert_allclose(quantiles, 1234.5, rtol=1e-8)
+
+
+def test_pickle_round_trip_gives_identical_predictions(make, data):
+    X, y, _ = data
+    fitted = make().fit(X, y)
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(
+        restored.predict_quantile(X, [0.1, 0.5]), fitted.predict_quantile(X, [0.1, 0.5])
+    )
+    np.testing.assert_array_equal(
+        restored.sample(X, 3, random_state=0), fitted.sample(X, 3, random_state=0)
+    )
+
+
+def _global_numpy_state():
+    return np.random.get_state()[1].copy()  # noqa: NPY002 (the legacy global RNG)
+
+
+def test_same_seed_same_model_and_global_rng_untouched(make, data):
+    X, y, _ = data
+    torch_state = torch.get_rng_state()
+    numpy_state = _global_numpy_state()
+    first = make().fit(X, y)
+    second = clone(first).fit(X, y)
+    np.testing.assert_array_equal(first.predict(X), second.predict(X))
+    assert torch.equal(torch_state, torch.get_rng_state())
+    np.testing.assert_array_equal(numpy_state, _global_numpy_state())
+    other = make(random_state=1).fit(X, y)
+    assert not np.array_equal(first.predict(X), other.predict(X))
+
+
+def test_row_order_does_not_matter(make, data):
+    X, y, _ = data
+    order = np.random.default_rng(0).permutation(len(X))
+    first = make().fit(X, y)
+    second = make().fit(X[order], y[order])
+    np.testing.assert_array_equal(first.predict(X), second.predict(X))
+
+
+def test_sample_weight_equals_repetition_and_removal(make, data):
+    X, y, _ = data
+    X, y = X[:60], y[:60]
+    weight = np.random.default_rng(0).integers(0, 4, size=60)
+    weighted = make().fit(X, y, sample_weight=weight)
+    repeated = make().fit(np.repeat(X, weight, axis=0), np.repeat(y, weight))
+    np.testing.assert_array_equal(weighted.predict(X), repeated.predict(X))
+
+
+def test_sample_weight_moves_the_fit(make):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(400, 1))
+    y = np.where(np.arange(400) < 200, 0.0, 10.0) + rng.normal(0, 0.1, 400)
+    weight = np.where(np.arange(400) < 200, 100.0, 1.0)
+    model = make(max_epochs=50, hidden_layer_sizes=(32,)).fit(
+        X, y, sample_weight=weight
+    )
+    # About 99% of the weight is on the rows near 0: the median is there.
+    assert np.median(model.predict(X)) < 1.0
+    unweighted = make(max_epochs=50, hidden_layer_sizes=(32,)).fit(X, y)
+    assert np.median(unweighted.predict(X)) > 2.0
+
+
+def test_pandas_and_float32_input(make, data):
+    pd = pytest.importorskip("pandas")
+    X, y, _ = data
+    frame = pd.DataFrame(X, columns=[f"feature_{i}" for i in range(X.shape[1])])
+    model = make().fit(frame, pd.Series(y))
+    np.testing.assert_array_equal(model.feature_names_in_, frame.columns)
+    assert model.predict(frame).shape == (len(X),)
+    model32 = make().fit(X.astype(np.float32), y)
+    assert model32.predict(X.astype(np.float32)).dtype == np.float64
+
+
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_training_stops_and_keeps_the_best_epoch(make, data, early_stopping):
+    X, y, _ = data
+    model = make(
+        max_epochs=30, early_stopping=early_stopping, n_iter_no_change=2, tol=10.0
+    ).fit(X, y)
+    # With an unreachable tol, training stops after 1 + n_iter_no_change epochs.
+    assert model.n_iter_ == 3
+    key = "valid_loss" if early_stopping else "train_loss"
+    assert key in model.net_.history[-1]
+
+
+def test_tiny_data_trains_without_a_validation_split(make):
+    model = make(early_stopping=True).fit([[0.0, 1.0]], [3.0])
+    assert np.isfinite(model.predict_quantile([[0.0, 1.0]], [0.1, 0.9])).all()
+
+
+def test_divergence_raises_a_clear_error(make, data):
+    X, y, _ = data
+    model = make(learning_rate_init=1e30)
+    with pytest.raises(FloatingPointError, match="diverged.*learning_rate_init"):
+        model.fit(X, y * 1e30)
+
+
+def test_verbose_prints_the_epoch_table(make, data, capsys):
+    X, y, _ = data
+    make(max_epochs=2, verbose=1).fit(X, y)
+    assert "train_loss" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes"),
+        ({"activation": "sigmoid"}, "activation"),
+        ({"learning_rate_init": 0.0}, "learning_rate_init"),
+        ({"validation_fraction": 1.0}, "validation_fraction"),
+        ({"max_epochs": 0}, "max_epochs"),
+        ({"device": "not-a-device"}, "device"),
+    ],
+)
+def test_parameter_errors(make, data, params, match):
+    X, y, _ = data
+    with pytest.raises(ValueError, match=match):
+        make(**params).fit(X[:20], y[:20])
+
+
+@pytest.mark.parametrize(
+    "sample_weight, match",
+    [
+        (np.zeros(20), "non-zero|positive sum"),
+        (-np.ones(20), "[Nn]egative"),
+        (np.full(20, np.nan), "NaN"),
+        (np.ones(19), "sample_weight"),
+    ],
+)
+def test_sample_weight_errors(make, data, sample_weight, match):
+    X, y, _ = data
+    with pytest.raises(ValueError, match=match):
+        make().fit(X[:20], y[:20], sample_weight)
