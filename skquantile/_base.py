@@ -159,9 +159,13 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         return self
 
     @staticmethod
-    def _check_layer_sizes(sizes, name):
+    def _check_layer_sizes(sizes, name, allow_empty=True):
         original = sizes
         sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if not sizes and not allow_empty:
+            raise ValueError(
+                f"{name} must hold at least one layer size, got {original!r}."
+            )
         if not all(
             isinstance(size, Integral) and not isinstance(size, bool) and size > 0
             for size in sizes

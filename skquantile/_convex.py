@@ -348,7 +348,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
             evenly over the image of the sphere.
         """
         coverage = check_coverage(coverage)
-        n_points = check_n_samples(n_points)
+        n_points = check_n_samples(n_points, "n_points")
         features = self._validated_features(X)
         d = self.n_outputs_
         radius = np.sqrt(stats.chi2.ppf(coverage, d))
@@ -392,7 +392,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
             "n_features": n_features,
             "n_outputs": n_outputs,
             "potential_layer_sizes": self._check_layer_sizes(
-                self.potential_layer_sizes, "potential_layer_sizes"
+                self.potential_layer_sizes, "potential_layer_sizes", allow_empty=False
             ),
             "n_energy_samples": self.n_energy_samples,
         }
@@ -422,7 +422,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
             outputs.append(module.transport(points, context).detach().cpu().numpy())
         return self._y_mean + self._y_scale * np.concatenate(outputs)
 
-    def _inverse(self, features, Y, max_iter=100):
+    def _inverse(self, features, Y, max_iter=100, tolerance=1e-12):
         """Latent preimage ``u`` with ``Q(u | x) = y``, by damped Newton steps.
 
         ``u`` minimises the strictly convex ``psi(u; c) - <u, z>`` (``z`` the
@@ -461,19 +461,24 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
                 hessian.detach(),
                 value.detach(),
             )
-            if gradient.abs().max() < 1e-10:
-                break
             step = torch.linalg.solve(hessian, gradient[..., None])[..., 0]
             decrease = (gradient * step).sum(-1)
+            # Near the solution the decrease is below the rounding error of
+            # the objective; the slack lets the full Newton step through then.
+            slack = 1e-13 * (1.0 + value.abs())
             size = torch.ones(len(u), dtype=u.dtype, device=device)
             with torch.no_grad():
                 for _ in range(40):
                     candidate = u - size[:, None] * step
-                    accepted = objective(candidate) <= value - 1e-4 * size * decrease
+                    accepted = (
+                        objective(candidate) <= value - 1e-4 * size * decrease + slack
+                    )
                     if accepted.all():
                         break
                     size = torch.where(accepted, size, 0.5 * size)
             u = candidate.detach()
+            if (size[:, None] * step).abs().max() < tolerance:
+                break
         return u.detach().cpu().numpy()
 
     def _squeeze(self, values):
@@ -482,6 +487,10 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
 
 def _sphere_points(n_points, dimension):
     """Nearly even points on the unit sphere (a fixed quasi-random design)."""
-    normal = stats.qmc.Sobol(dimension, scramble=True, seed=0).random(n_points)
+    # A power-of-two Sobol' set keeps its balance properties; its first
+    # n_points points are a prefix of the same low-discrepancy sequence.
+    power = max(0, int(np.ceil(np.log2(n_points))))
+    sobol = stats.qmc.Sobol(dimension, scramble=True, seed=0)
+    normal = sobol.random_base2(power)[:n_points]
     directions = special.ndtri(np.clip(normal, 1e-12, 1 - 1e-12))
     return directions / np.linalg.norm(directions, axis=1, keepdims=True)

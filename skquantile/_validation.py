@@ -57,12 +57,12 @@ def check_coverage(coverage):
     return float(coverage)
 
 
-def check_n_samples(n_samples):
-    """Validate a number of draws: a positive integer."""
+def check_n_samples(n_samples, name="n_samples"):
+    """Validate a number of draws (or points): a positive integer."""
     if isinstance(n_samples, (bool, np.bool_)) or not isinstance(
         n_samples, (Integral, np.integer)
     ):
-        raise TypeError(f"n_samples must be an integer, got {n_samples!r}.")
+        raise TypeError(f"{name} must be an integer, got {n_samples!r}.")
     if n_samples < 1:
-        raise ValueError(f"n_samples must be at least 1, got {n_samples}.")
+        raise ValueError(f"{name} must be at least 1, got {n_samples}.")
     return int(n_samples)
