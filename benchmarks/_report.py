@@ -458,9 +458,10 @@ def scaling_plots(records, folder):
         axes[1].plot(n, [r["peak_rss_mb"] / 1e3 for r in ok], style, label=model)
     axes[0].axhline(600, color="grey", lw=0.8, ls=":", label="10 min")
     axes[1].axhline(4, color="grey", lw=0.8, ls=":", label="4 GB")
+    axes[0].set_yscale("log")
+    axes[1].set_ylim(bottom=0)
     for axis, label in zip(axes, ["fit seconds", "peak memory (GB)"], strict=True):
         axis.set_xscale("log")
-        axis.set_yscale("log")
         axis.set_xlabel("training rows (20 features)")
         axis.set_ylabel(label)
         axis.grid(True, which="both", alpha=0.3)
@@ -480,8 +481,10 @@ def scaling_plots(records, folder):
     if predict:
         figure, axis = plt.subplots(figsize=(8, 0.5 * len(predict) + 1.5))
         labels = [f"{r['model']} ({r['predict_levels']} levels)" for r in predict]
-        axis.barh(labels, [r["predict_seconds"] for r in predict], color="C0")
-        axis.axvline(1.0, color="grey", lw=0.8, ls=":")
+        colours = ["C1" if r["model"] in SKQUANTILE_NAMES else "C0" for r in predict]
+        axis.barh(labels, [r["predict_seconds"] for r in predict], color=colours)
+        axis.axvline(1.0, color="grey", lw=0.8, ls=":", label="1 s")
+        axis.legend(fontsize=8)
         axis.set_xscale("log")
         axis.invert_yaxis()
         axis.set_xlabel(
