@@ -186,14 +186,15 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                 f"device={self.device!r} was requested, but torch sees no CUDA GPU."
             )
 
-    def _standardise_features(self, X):
-        return ((X - self._x_mean) / self._x_scale).astype(np.float32)
+    def _standardise_features(self, X, dtype=np.float32):
+        return ((X - self._x_mean) / self._x_scale).astype(dtype)
 
     def _validated_features(self, X):
-        """Check that the estimator is fitted and ``X`` matches the training data."""
+        """Check that the estimator is fitted and ``X`` matches the training data;
+        return the standardised features in float64 (inference precision)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        return self._standardise_features(X.astype(np.float64))
+        return self._standardise_features(X.astype(np.float64), np.float64)
 
     def _check_targets(self, y, n_rows):
         """Validate one target value (or vector) per row, shaped like ``y`` in fit."""
