@@ -3,6 +3,7 @@
 from . import datasets, metrics
 from ._convex import ConvexQuantileRegressor
 from ._incremental import IncrementalQuantileRegressor
+from ._persistence import load_model, save_model
 
 __version__ = "0.1.0.dev0"
 
@@ -10,6 +11,8 @@ __all__ = [
     "ConvexQuantileRegressor",
     "IncrementalQuantileRegressor",
     "datasets",
+    "load_model",
+    "save_model",
     "metrics",
     "__version__",
 ]

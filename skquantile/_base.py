@@ -1,5 +1,6 @@
 """Shared fitting machinery of the neural quantile-function estimators."""
 
+import functools
 from abc import abstractmethod
 from numbers import Integral, Real
 
@@ -30,6 +31,27 @@ def _weighted_location_scale(values, weight, constant_scale):
     scale = np.sqrt(np.average((values - mean) ** 2, axis=0, weights=weight))
     magnitude = np.maximum(1.0, np.abs(mean))
     return mean, np.where(scale <= 1e-12 * magnitude, constant_scale * magnitude, scale)
+
+
+def _restore_on_failure(fit):
+    """Leave the estimator as it was before ``fit`` if ``fit`` does not finish.
+
+    Whatever stops a fit (bad input, a diverging loss, a ``KeyboardInterrupt``
+    before the first epoch ends), the estimator is never left half
+    initialised: it keeps its previous fitted state, or stays unfitted.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        state = dict(self.__dict__)
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    return wrapper
 
 
 class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
@@ -66,6 +88,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         """Return the criterion class, called with (module output, target), and
         its keyword arguments."""
 
+    @_restore_on_failure
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the quantile function of ``y`` given ``X``.
@@ -135,13 +158,8 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             validation = (features[valid], target[valid])
             features, target = features[train], target[train]
 
-        module, module_params = self._module_spec(X.shape[1], self.n_outputs_)
-        module_params["hidden_layer_sizes"] = hidden_layer_sizes
-        module_params["activation"] = self.activation
         self.net_ = _training.fit_network(
-            module,
-            module_params,
-            *self._criterion(),
+            *self._network_spec(X.shape[1], hidden_layer_sizes),
             features,
             target,
             validation=validation,
@@ -157,6 +175,14 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         )
         self.n_iter_ = len(self.net_.history)
         return self
+
+    def _network_spec(self, n_features, hidden_layer_sizes):
+        """The module class, its parameters, the criterion class and its
+        parameters, for ``n_features`` features and ``n_outputs_`` targets."""
+        module, module_params = self._module_spec(n_features, self.n_outputs_)
+        module_params["hidden_layer_sizes"] = hidden_layer_sizes
+        module_params["activation"] = self.activation
+        return (module, module_params, *self._criterion())
 
     @staticmethod
     def _check_layer_sizes(sizes, name, allow_empty=True):

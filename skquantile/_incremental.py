@@ -7,7 +7,7 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import BaseQuantileNetwork
+from ._base import BaseQuantileNetwork, _restore_on_failure
 from ._modules import IncrementalQuantileNetwork, WeightedCRPSLoss
 from ._validation import check_coverage, check_levels, check_n_samples
 
@@ -172,6 +172,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         self.verbose = verbose
         self.device = device
 
+    @_restore_on_failure
     def fit(self, X, y, sample_weight=None):
         """Fit the quantile function of ``y`` given ``X``.
 

@@ -1,0 +1,255 @@
+"""Saving fitted estimators without pickle: weights and plain data only.
+
+``pickle`` and ``joblib`` files can run arbitrary code when loaded, so they
+must only be loaded from trusted sources. :func:`save_model` writes a file
+that holds nothing but tensors and plain Python containers (dicts, lists,
+tuples, strings, numbers, booleans, ``None``): the module's weights, the
+estimator's parameters, its fitted arrays and the training history.
+:func:`load_model` reads it with torch's weights-only loader, which refuses
+anything else, rebuilds the estimator and its network, and loads the
+weights. No class named in the file is imported or called by the unpickler:
+the estimator class is looked up by name among skquantile's own estimators.
+"""
+
+import numbers
+import os
+
+import numpy as np
+import torch
+from skorch.history import History
+
+from . import _training
+
+#: Identifies the file format; bump the version on incompatible changes.
+FORMAT = "skquantile.model"
+FORMAT_VERSION = 1
+
+_NET = "net_"
+
+
+def _estimator_classes():
+    from ._convex import ConvexQuantileRegressor
+    from ._incremental import IncrementalQuantileRegressor
+
+    return {
+        cls.__name__: cls
+        for cls in (IncrementalQuantileRegressor, ConvexQuantileRegressor)
+    }
+
+
+def _encode(value, name):
+    """Turn ``value`` into tensors and plain containers, tagging what is not."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, np.random.RandomState):
+        kind, keys, position, has_gauss, cached = value.get_state()
+        return {
+            "__random_state__": [
+                kind,
+                torch.as_tensor(keys.astype(np.int64)),
+                int(position),
+                int(has_gauss),
+                float(cached),
+            ]
+        }
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "biuf":
+            return {"__ndarray__": torch.from_numpy(np.ascontiguousarray(value))}
+        if value.dtype.kind in "OU" and all(isinstance(v, str) for v in value.flat):
+            return {"__string_array__": [str(v) for v in value.flat]}
+    elif isinstance(value, (np.bool_, np.integer, np.floating)):
+        return value.item()
+    elif isinstance(value, numbers.Number) and not isinstance(value, complex):
+        return value
+    elif isinstance(value, tuple):
+        return tuple(_encode(item, name) for item in value)
+    elif isinstance(value, list):
+        return [_encode(item, name) for item in value]
+    elif isinstance(value, dict) and all(isinstance(key, str) for key in value):
+        return {key: _encode(item, f"{name}[{key!r}]") for key, item in value.items()}
+    raise TypeError(
+        f"save_model cannot store {name}={value!r} of type {type(value).__name__}; "
+        "only numbers, strings, None, numpy arrays of numbers or strings, "
+        "RandomState instances and lists, tuples and dicts of them can be saved. "
+        "Use pickle or joblib for estimators with other parameter values."
+    )
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            return value["__ndarray__"].numpy().copy()
+        if "__string_array__" in value:
+            return np.asarray(value["__string_array__"], dtype=object)
+        if "__random_state__" in value:
+            kind, keys, position, has_gauss, cached = value["__random_state__"]
+            state = np.random.RandomState()
+            state.set_state(
+                (kind, keys.numpy().astype(np.uint32), position, has_gauss, cached)
+            )
+            return state
+        return {key: _decode(item) for key, item in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_decode(item) for item in value)
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    return value
+
+
+def save_model(estimator, file):
+    """Save a fitted skquantile estimator to a file that is safe to load.
+
+    The file holds only tensors and plain data (see :func:`load_model`), so
+    loading it cannot run code, unlike a pickle. Predictions of the loaded
+    model are identical to those of the saved one.
+
+    Parameters
+    ----------
+    estimator : IncrementalQuantileRegressor or ConvexQuantileRegressor
+        A fitted estimator.
+    file : str, os.PathLike or binary file object
+        Where to write.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not a skquantile estimator, or a parameter holds
+        a value that is not plain data (e.g. a custom object).
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
+
+    See Also
+    --------
+    load_model : Read the file back.
+
+    Examples
+    --------
+    >>> import io
+    >>> import numpy as np
+    >>> from skquantile import IncrementalQuantileRegressor, load_model, save_model
+    >>> X = np.random.RandomState(0).normal(size=(50, 2))
+    >>> model = IncrementalQuantileRegressor(max_epochs=2, random_state=0)
+    >>> model = model.fit(X, X[:, 0])
+    >>> buffer = io.BytesIO()
+    >>> save_model(model, buffer)
+    >>> _ = buffer.seek(0)
+    >>> restored = load_model(buffer)
+    >>> bool((restored.predict(X) == model.predict(X)).all())
+    True
+    """
+    from sklearn.utils.validation import check_is_fitted
+
+    from . import __version__
+
+    classes = _estimator_classes()
+    name = type(estimator).__name__
+    if classes.get(name) is not type(estimator):
+        raise TypeError(
+            "save_model saves skquantile estimators "
+            f"({', '.join(sorted(classes))}), got {name}."
+        )
+    check_is_fitted(estimator)
+    fitted = {
+        key: _encode(value, key)
+        for key, value in vars(estimator).items()
+        if key.endswith("_") and key != _NET or key.startswith("_") and key[1:2] != "_"
+    }
+    net = estimator.net_
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "skquantile_version": __version__,
+        "class": name,
+        "params": {
+            key: _encode(value, key)
+            for key, value in estimator.get_params(deep=False).items()
+        },
+        "fitted": fitted,
+        "module": {
+            key: tensor.detach().cpu()
+            for key, tensor in net.module_.state_dict().items()
+        },
+        "history": _encode(list(net.history), "history"),
+    }
+    torch.save(payload, file)
+
+
+def load_model(file, device="cpu"):
+    """Load an estimator saved by :func:`save_model`, without running code.
+
+    The file is read by torch's weights-only unpickler
+    (``torch.load(..., weights_only=True)``), which rebuilds tensors and plain
+    containers only and refuses any other object, so a tampered file cannot
+    execute code. The estimator is then rebuilt from its class name (one of
+    skquantile's estimators), parameters and fitted arrays.
+
+    Parameters
+    ----------
+    file : str, os.PathLike or binary file object
+        A file written by :func:`save_model`.
+    device : str, default="cpu"
+        torch device to put the network on, e.g. ``"cpu"`` for a model fitted
+        on a GPU. It becomes the estimator's ``device`` parameter.
+
+    Returns
+    -------
+    estimator : IncrementalQuantileRegressor or ConvexQuantileRegressor
+        The fitted estimator.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a skquantile model file, or was written by a newer,
+        incompatible version of the format.
+
+    See Also
+    --------
+    save_model : Write such a file.
+    """
+    from . import __version__
+
+    if isinstance(file, (str, os.PathLike)) and not os.path.isfile(file):
+        raise ValueError(f"file {os.fspath(file)!r} does not exist.")
+    try:
+        payload = torch.load(file, map_location=device, weights_only=True)
+    except Exception as error:  # the weights-only loader raises several types
+        raise ValueError(
+            f"file could not be read as a skquantile model file: {error}"
+        ) from error
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError("file is not a skquantile model file (see save_model).")
+    if payload["format_version"] > FORMAT_VERSION:
+        raise ValueError(
+            f"file uses model format version {payload['format_version']}, newer "
+            f"than this skquantile ({__version__}) reads ({FORMAT_VERSION}); "
+            "upgrade skquantile."
+        )
+    cls = _estimator_classes().get(payload["class"])
+    if cls is None:
+        raise ValueError(f"file holds an unknown estimator {payload['class']!r}.")
+    params = _decode(payload["params"])
+    params["device"] = device
+    estimator = cls(**params)
+    estimator._check_device()
+    for key, value in payload["fitted"].items():
+        setattr(estimator, key, _decode(value))
+    sizes = estimator._check_layer_sizes(
+        estimator.hidden_layer_sizes, "hidden_layer_sizes"
+    )
+    net, _ = _training.make_network(
+        *estimator._network_spec(estimator.n_features_in_, sizes),
+        n_rows=estimator.batch_size,
+        max_epochs=estimator.max_epochs,
+        batch_size=estimator.batch_size,
+        learning_rate_init=estimator.learning_rate_init,
+        weight_decay=estimator.weight_decay,
+        n_iter_no_change=estimator.n_iter_no_change,
+        tol=estimator.tol,
+        device=device,
+        verbose=estimator.verbose,
+    )
+    net.initialize()
+    net.module_.load_state_dict(payload["module"])
+    net.history = History(_decode(payload["history"]))
+    estimator.net_ = net
+    return estimator

@@ -1,0 +1,148 @@
+"""Interrupted and failed fits, determinism under parallel search, and
+predicting from several threads."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, KFold
+
+from skquantile import ConvexQuantileRegressor, IncrementalQuantileRegressor, _training
+from skquantile.datasets import make_heteroscedastic
+from skquantile.metrics import crps_scorer
+
+FAST = {
+    IncrementalQuantileRegressor: dict(
+        max_epochs=6, hidden_layer_sizes=(16,), n_knots=8, random_state=0
+    ),
+    ConvexQuantileRegressor: dict(
+        max_epochs=6,
+        hidden_layer_sizes=(16,),
+        potential_layer_sizes=(8,),
+        n_energy_samples=4,
+        random_state=0,
+    ),
+}
+
+
+@pytest.fixture(params=list(FAST), ids=lambda cls: cls.__name__)
+def make(request):
+    cls = request.param
+    return lambda **params: cls(**{**FAST[cls], **params})
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y, _ = make_heteroscedastic(n_samples=200, random_state=0)
+    return X, y
+
+
+def _interrupt_at_batch(monkeypatch, batch):
+    """Make the training iterator raise KeyboardInterrupt at the given batch,
+    as a Ctrl-C during fit would."""
+    original = _training.TensorBatchIterator.__iter__
+    seen = {"batches": 0}
+
+    def interrupted(self):
+        for item in original(self):
+            seen["batches"] += 1
+            if seen["batches"] == batch:
+                raise KeyboardInterrupt
+            yield item
+
+    monkeypatch.setattr(_training.TensorBatchIterator, "__iter__", interrupted)
+
+
+def test_interrupt_in_the_first_epoch_leaves_the_estimator_unfitted(
+    make, data, monkeypatch
+):
+    X, y = data
+    model = make(batch_size=50)  # 4 batches per epoch
+    _interrupt_at_batch(monkeypatch, 2)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y)
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+    assert not hasattr(model, "n_features_in_")
+
+
+def test_interrupt_in_the_first_epoch_of_a_refit_keeps_the_old_model(
+    make, data, monkeypatch
+):
+    X, y = data
+    model = make(batch_size=50).fit(X, y)
+    before = model.predict_quantile(X, [0.1, 0.9])
+    _interrupt_at_batch(monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X[:100], y[:100] + 5.0)
+    np.testing.assert_array_equal(model.predict_quantile(X, [0.1, 0.9]), before)
+
+
+def test_later_interrupt_keeps_the_best_complete_epoch(make, data, monkeypatch):
+    X, y = data
+    # Interrupted in the fourth epoch (batches 13 to 16 with 4 per epoch).
+    _interrupt_at_batch(monkeypatch, 14)
+    model = make(batch_size=50)
+    with pytest.warns(UserWarning, match="interrupted after 3 complete epoch"):
+        model.fit(X, y)
+    assert model.n_iter_ == 3
+    assert all("train_loss" in row for row in model.net_.history)
+    quantiles = model.predict_quantile(X, [0.05, 0.5, 0.95])
+    assert np.isfinite(quantiles).all()
+    assert (np.diff(quantiles, axis=1) >= 0).all()
+    # skorch marks the best epoch, whose weights early stopping restores.
+    losses = [row["train_loss"] for row in model.net_.history]
+    assert model.net_.history[int(np.argmin(losses))]["train_loss_best"]
+
+
+def test_failed_fit_leaves_a_fitted_estimator_unchanged(make, data):
+    X, y = data
+    model = make().fit(X, y)
+    before = model.predict(X)
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(np.full_like(X, np.nan), y)
+    np.testing.assert_array_equal(model.predict(X), before)
+    assert model.n_features_in_ == X.shape[1]
+
+
+def test_grid_search_in_parallel_is_reproducible(make, data):
+    X, y = data
+    search = GridSearchCV(
+        make(),
+        {"max_epochs": [2, 4]},
+        scoring=crps_scorer,
+        cv=KFold(3, shuffle=True, random_state=0),
+        n_jobs=2,
+    )
+    parallel = clone(search).fit(X, y)
+    again = clone(search).fit(X, y)
+    serial = clone(search).set_params(n_jobs=1).fit(X, y)
+    for other in (again, serial):
+        np.testing.assert_array_equal(
+            parallel.cv_results_["mean_test_score"],
+            other.cv_results_["mean_test_score"],
+        )
+        np.testing.assert_array_equal(parallel.predict(X), other.predict(X))
+
+
+def test_predicting_from_several_threads_is_safe(make, data):
+    X, y = data
+    model = make().fit(X, y)
+    levels = [0.05, 0.5, 0.95]
+    chunks = np.array_split(np.arange(len(X)), 16)
+    # The same calls one after the other, then from 8 threads at once.
+    expected = [model.predict_quantile(X[rows], levels) for rows in chunks]
+
+    def predict(k):
+        return k, model.predict_quantile(X[chunks[k]], levels)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(predict, list(range(len(chunks))) * 4))
+    for k, quantiles in results:
+        np.testing.assert_array_equal(quantiles, expected[k])
+    # A row's prediction depends on the rows passed with it by rounding only.
+    np.testing.assert_allclose(
+        np.concatenate(expected), model.predict_quantile(X, levels), rtol=1e-14
+    )
