@@ -42,6 +42,11 @@ class BenchModel:
     def quantiles(self, X, levels):
         raise NotImplementedError
 
+    @classmethod
+    def signature(cls):
+        """Text identifying the model's configuration, hashed into cache keys."""
+        return cls.settings
+
     @property
     def fitted(self):
         return self.model_
@@ -56,6 +61,18 @@ class SkquantileModel(BenchModel):
 
     def _estimator(self):
         raise NotImplementedError
+
+    @classmethod
+    def signature(cls):
+        """The settings plus the estimator's parameters and the package version.
+
+        The skquantile defaults are still being tuned, so cached results of
+        an older default are not reused.
+        """
+        import skquantile
+
+        params = sorted(cls(1, 0)._estimator().get_params().items())
+        return f"{cls.settings} {params!r} skquantile {skquantile.__version__}"
 
     def fit(self, X, y):
         from sklearn.pipeline import make_pipeline

@@ -53,7 +53,7 @@ def _base(key, dataset, split, model, data):
 def _run_split(cache, dataset, split, threads, data, classes, n_draws):
     for cls in classes:
         key = ResultCache.key(
-            dataset, split, threads, cls.name, settings_hash(cls.settings)
+            dataset, split, threads, cls.name, settings_hash(cls.signature())
         )
         if cache.get(key) is not None:
             continue

@@ -77,7 +77,7 @@ def run_scaling(protocol, threads, cache_path, only_models=None, memory_budget=0
         previous = None
         for n in sizes:
             key = ResultCache.key("scaling", n, threads, cls.name)
-            key += "|" + settings_hash(cls.settings)
+            key += "|" + settings_hash(cls.signature())
             record = cache.get(key)
             if record is None:
                 reason = _projection(

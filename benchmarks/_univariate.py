@@ -63,7 +63,7 @@ def _run_models(cache, suite, dataset, split, threads, data, classes, extra=None
     X_train, y_train, X_test, y_test = data
     for cls in classes:
         key = ResultCache.key(
-            dataset, split, threads, cls.name, settings_hash(cls.settings)
+            dataset, split, threads, cls.name, settings_hash(cls.signature())
         )
         if cache.get(key) is not None:
             continue

@@ -114,15 +114,19 @@ def measure(n_rows, repeats, seed=0):
 
 def run_overhead(sizes, repeats, threads, cache_path):
     """Measure every size not yet in the cache; returns notes (none)."""
-    from _common import ResultCache
+    from _common import ResultCache, settings_hash
+    from _models import Incremental
 
     cache = ResultCache(cache_path)
     for n_rows in sizes:
         key = ResultCache.key("overhead", n_rows, threads, repeats)
+        key += "|" + settings_hash(Incremental.signature())
         if cache.get(key) is None:
             print(f"  [overhead] {n_rows} rows ...", flush=True)
             record = measure(n_rows, repeats)
-            record.update(key=key, suite="overhead", threads=threads)
+            record.update(
+                key=key, suite="overhead", threads=threads, model=Incremental.name
+            )
             cache.put(record)
             print(f"  [overhead] {n_rows} rows: {record['overhead']:+.1%}", flush=True)
     return []

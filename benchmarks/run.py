@@ -70,8 +70,15 @@ def main():
     import json
 
     import _report
-    from _common import ResultCache, data_dir, machine_description, results_dir
+    from _common import (
+        ResultCache,
+        data_dir,
+        machine_description,
+        results_dir,
+        settings_hash,
+    )
     from _config import FULL, QUICK
+    from _models import UNIVARIATE
 
     protocol = QUICK if args.quick else FULL
     folder = data_dir(args.data)
@@ -122,13 +129,18 @@ def main():
                 flush=True,
             )
 
-    # Only the results measured with this thread count are reported.
+    # Only the results measured with this thread count, and with the current
+    # configuration of each model (its settings hash ends the cache key), are
+    # reported.
+    current = {cls.name: settings_hash(cls.signature()) for cls, _ in UNIVARIATE}
+
+    def reported(record):
+        model = record.get("model")
+        stale = model in current and not record["key"].endswith(current[model])
+        return record.get("threads") == args.threads and not stale
+
     records = {
-        suite: [
-            record
-            for record in ResultCache(raw / f"{suite}.jsonl").records()
-            if record.get("threads") == args.threads
-        ]
+        suite: list(filter(reported, ResultCache(raw / f"{suite}.jsonl").records()))
         for suite in SUITES
     }
     header = (
