@@ -9,15 +9,16 @@ import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    check_array,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _training
 from ._modules import ACTIVATIONS
+from ._validation import (
+    check_numeric_array,
+    check_sample_weight,
+    naming_errors,
+    reject_strings,
+)
 
 
 def _weighted_location_scale(values, weight, constant_scale):
@@ -112,25 +113,22 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             self.hidden_layer_sizes, "hidden_layer_sizes"
         )
         self._check_device()
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            multi_output=True,
-            y_numeric=True,
-            dtype=[np.float64, np.float32],
-        )
-        Y = np.asarray(y, dtype=np.float64)
-        if not np.isfinite(Y).all():
-            raise ValueError("Input y contains infinity or a value too large.")
+        X = self._validated_features(X, reset=True)
+        if y is None:
+            raise ValueError(
+                f"This {type(self).__name__} estimator requires y to be passed, but "
+                "the target y is None."
+            )
+        Y = check_numeric_array(y, "y", ensure_2d=False)
+        if len(Y) != len(X):
+            raise ValueError(
+                f"X and y must have one row per sample, but X has {len(X)} rows "
+                f"and y has {len(Y)}."
+            )
         self._y_ndim = Y.ndim
         Y = Y.reshape(len(Y), -1)
         self.n_outputs_ = Y.shape[1]
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
-        )
-        if not sample_weight.sum() > 0:
-            raise ValueError("sample_weight must have a positive sum, got all zeros.")
+        sample_weight = check_sample_weight(sample_weight, X)
 
         X, Y, weight = _training.merge_duplicate_rows(
             X.astype(np.float64), Y, sample_weight
@@ -215,21 +213,37 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
     def _standardise_features(self, X, dtype=np.float32):
         return ((X - self._x_mean) / self._x_scale).astype(dtype)
 
-    def _validated_features(self, X):
-        """Check that the estimator is fitted and ``X`` matches the training data;
-        return the standardised features in float64 (inference precision)."""
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+    def _validated_features(self, X, reset=False):
+        """Validate the features ``X``, naming ``X`` in every error.
+
+        With ``reset=True`` (in ``fit``) the number and names of the features
+        are recorded and the validated array is returned. Otherwise the
+        estimator must be fitted, ``X`` must match the training features, and
+        the standardised features are returned in float64 (inference
+        precision).
+        """
+        if not reset:
+            check_is_fitted(self)
+        if X is None:
+            raise ValueError("X must be an array of numbers, got None.")
+        reject_strings(X, "X")
+        with naming_errors("X"):
+            X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        if reset:
+            return X
         return self._standardise_features(X.astype(np.float64), np.float64)
 
-    def _check_targets(self, y, n_rows):
-        """Validate one target value (or vector) per row, shaped like ``y`` in fit."""
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+    def _check_targets(self, y, n_rows, name="y"):
+        """Validate one target value (or vector) per row, shaped like ``y`` in fit.
+
+        ``name`` is the argument's name in the calling method, used in errors.
+        """
+        y = check_numeric_array(y, name, ensure_2d=False)
         expected = (n_rows,) + ((self.n_outputs_,) if self._y_ndim == 2 else ())
         if y.shape != expected:
             raise ValueError(
-                f"y must have shape {expected} (one target value per row of X), "
-                f"got {y.shape}."
+                f"{name} must have shape {expected} (one target value per row of "
+                f"X), got {y.shape}."
             )
         return y
 

@@ -7,6 +7,7 @@ import torch
 from scipy import special, stats
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseQuantileNetwork
 from ._picnn import ConvexPotentialNetwork, WeightedEnergyScoreLoss
@@ -247,6 +248,8 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
             several.
         """
         levels, scalar = check_levels(alpha)
+        n_samples = check_n_samples(n_samples)
+        check_is_fitted(self)
         if self._y_ndim == 1:
             return self.predict_quantile(X, alpha)
         draws = self.sample(X, n_samples, random_state=random_state)
@@ -312,6 +315,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         ndarray of shape (n_samples,)
             ``Phi(u)`` where ``u`` solves ``Q(u | x) = y``.
         """
+        check_is_fitted(self)
         if self._y_ndim != 1:
             raise ValueError(
                 "predict_cdf is defined for a single target; for several targets "
@@ -382,7 +386,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         """
         coverage = check_coverage(coverage)
         features = self._validated_features(X)
-        Y = self._check_targets(Y, len(features))
+        Y = self._check_targets(Y, len(features), name="Y")
         latent = self._inverse(features, Y)
         radius2 = stats.chi2.ppf(coverage, self.n_outputs_)
         return (latent**2).sum(-1) <= radius2

@@ -1,8 +1,101 @@
-"""Validation of the arguments of the query methods (levels, coverages, counts)."""
+"""Validation of data arrays and of the arguments of the query methods (levels,
+coverages, counts)."""
 
+import contextlib
+import re
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import check_array
+from sklearn.utils.validation import _check_sample_weight
+
+
+@contextlib.contextmanager
+def naming_errors(name):
+    """Make every ``ValueError`` or ``TypeError`` raised inside name ``name``.
+
+    scikit-learn's validation names the argument in most of its messages
+    ("Input X contains NaN") but not in all ("Found array with dim 3",
+    "Complex data not supported"); a message that does not mention ``name``
+    is raised again, with the same type, prefixed by it.
+    """
+    try:
+        yield
+    except (TypeError, ValueError) as error:
+        if re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", str(error)):
+            raise
+        kind = TypeError if isinstance(error, TypeError) else ValueError
+        raise kind(f"Invalid {name}: {error}") from error
+
+
+def reject_strings(value, name):
+    """Refuse text data before NumPy silently parses numeric strings.
+
+    Like scikit-learn's ``dtype="numeric"``, an array of strings is refused
+    even when every string spells a number: converting it is left to the
+    user. Strings that are not numbers are left to ``check_array``, whose
+    message quotes the first of them. Object arrays (e.g. from pandas) go on
+    to ``check_array`` too, which converts numbers and refuses anything else.
+    """
+    if value is None or sp.issparse(value) or hasattr(value, "dtypes"):
+        return
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        try:
+            dtype = np.asarray(value).dtype
+        except (TypeError, ValueError):
+            return  # Ragged or odd input: check_array explains the problem.
+    if getattr(dtype, "kind", None) in ("U", "S"):
+        try:
+            np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            return  # check_array names the first string that is not a number.
+        raise ValueError(
+            f"{name} must hold numbers, got an array of strings (dtype {dtype}); "
+            "convert your data to numeric values explicitly."
+        )
+
+
+def check_numeric_array(value, name, **kwargs):
+    """``check_array`` with float64 output and errors that always name ``name``.
+
+    ``None``, strings, sparse matrices, complex numbers and NaN or infinite
+    entries are refused; ``kwargs`` go to :func:`sklearn.utils.check_array`.
+    """
+    if value is None:
+        raise ValueError(f"{name} must be an array of numbers, got None.")
+    reject_strings(value, name)
+    with naming_errors(name):
+        return check_array(value, dtype=np.float64, input_name=name, **kwargs)
+
+
+def check_sample_weight(sample_weight, X):
+    """Validate row weights: finite, non-negative, one per row, positive sum.
+
+    ``None`` gives every row weight one and a scalar gives every row that
+    weight. The weights are returned in float64, multiplied by a power of two
+    (an exact scaling that keeps their ratios) so that the largest is in
+    [0.5, 1): sums of many huge weights then cannot overflow.
+    """
+    reject_strings(sample_weight, "sample_weight")
+    with naming_errors("sample_weight"):
+        weight = _check_sample_weight(
+            sample_weight,
+            X,
+            dtype=np.float64,
+            ensure_non_negative=True,
+            allow_all_zero_weights=True,
+        )
+    # A scalar weight skips scikit-learn's check for NaN and infinity.
+    if np.isnan(weight).any():
+        raise ValueError("Input sample_weight contains NaN.")
+    if np.isinf(weight).any():
+        raise ValueError("Input sample_weight contains infinity.")
+    largest = weight.max()
+    if not largest > 0:
+        raise ValueError("sample_weight must have a positive sum, got all zeros.")
+    return np.ldexp(weight, -np.frexp(largest)[1])
 
 
 def check_levels(alpha, name="alpha"):

@@ -36,9 +36,13 @@ import numpy as np
 from scipy import special, stats
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
-from sklearn.utils.validation import check_array
 
-from ._validation import check_coverage, check_levels, check_n_samples
+from ._validation import (
+    check_coverage,
+    check_levels,
+    check_n_samples,
+    check_numeric_array,
+)
 
 __all__ = [
     "make_correlated_horizons",
@@ -51,7 +55,7 @@ __all__ = [
 
 def _check_features(X, n_features):
     """Validate features against the number a distribution is defined on."""
-    X = check_array(X, dtype=np.float64, input_name="X")
+    X = check_numeric_array(X, "X")
     if X.shape[1] != n_features:
         raise ValueError(
             f"X has {X.shape[1]} features, but this distribution is defined "
@@ -80,7 +84,7 @@ class _ConditionalDistribution:
     def predict_cdf(self, X, y):
         """Conditional distribution function at one target value per row."""
         X = self._check_X(X)
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        y = check_numeric_array(y, "y", ensure_2d=False)
         if y.shape != (len(X),):
             raise ValueError(f"y must have shape ({len(X)},), got {y.shape}.")
         return self._cdf(X, y[:, None])[:, 0]
@@ -412,7 +416,7 @@ class _ConditionalGaussian:
         """
         X = self._check_X(X)
         coverage = check_coverage(coverage)
-        Y = check_array(Y, dtype=np.float64, input_name="Y")
+        Y = check_numeric_array(Y, "Y")
         if Y.shape != (len(X), self.n_outputs):
             raise ValueError(
                 f"Y must have shape ({len(X)}, {self.n_outputs}), one target "

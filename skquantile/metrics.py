@@ -8,9 +8,8 @@ from sklearn.metrics import mean_pinball_loss as _sklearn_mean_pinball_loss
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import _check_sample_weight
 
-from ._validation import check_levels
+from ._validation import check_levels, check_sample_weight, reject_strings
 
 __all__ = [
     "calibration_error",
@@ -48,7 +47,11 @@ _MAX_CHUNK_FLOATS = 2**22
 
 
 def _as_finite_array(value, name):
-    """Convert ``value`` to a finite float64 array, naming it in any error."""
+    """Convert ``value`` to a finite float64 array, naming it in any error.
+
+    Arrays of strings are refused, even of strings that spell numbers.
+    """
+    reject_strings(value, name)
     try:
         return check_array(
             value, ensure_2d=False, allow_nd=True, dtype=np.float64, input_name=name
@@ -77,10 +80,9 @@ def _check_target(y_true):
 
 
 def _check_weights(sample_weight, n_samples):
-    """Return non-negative row weights with a positive sum (ones for ``None``)."""
-    return _check_sample_weight(
-        sample_weight, np.empty((n_samples, 0)), ensure_non_negative=True
-    )
+    """Return finite non-negative row weights with a positive sum (ones for
+    ``None``), scaled by a power of two so that the largest is below one."""
+    return check_sample_weight(sample_weight, np.empty((n_samples, 0)))
 
 
 def _check_quantiles(y_true, y_quantiles, alpha, *, midpoints_by_default=False):
