@@ -346,6 +346,11 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         for _, quantile_function in self._module_outputs(X):
             n_rows = len(quantile_function.left_scale)
             alpha = levels(n_rows)
+            if alpha.ndim == 1 and quantile_function.levels.ndim == 1:
+                alpha = torch.tensor(alpha, device=self.net_.device)
+                shared = quantile_function.quantile_at_shared_levels(alpha)
+                chunks.append(shared.cpu().numpy())
+                continue
             if alpha.ndim == 1:
                 alpha = np.broadcast_to(alpha, (n_rows, self.n_outputs_, len(alpha)))
             alpha = torch.tensor(alpha, device=self.net_.device)

@@ -130,3 +130,24 @@ def test_quantile_limits_are_infinite_and_cdf_saturates():
     assert ends[0].item() == -np.inf and ends[1].item() == np.inf
     cdf = quantile_function.cdf(torch.tensor([-1e6, 1e6], dtype=torch.float64))
     assert cdf.tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_shared_levels_fast_path_matches_the_general_one(seed):
+    rng = np.random.default_rng(seed)
+    levels = np.sort(rng.uniform(0.01, 0.99, 9))
+    values = torch.tensor(np.cumsum(rng.exponential(1.0, (5, 3, 9)), axis=-1))
+    batch = PiecewiseLinearQuantileFunction(
+        torch.tensor(levels),
+        values,
+        torch.tensor(rng.uniform(0.05, 3.0, (5, 3))),
+        torch.tensor(rng.uniform(0.05, 3.0, (5, 3))),
+    )
+    # Levels in both tails, on the knots, between them, unsorted.
+    alpha = np.r_[1e-9, levels[0] / 2, levels, rng.uniform(size=20), 1 - 1e-9]
+    alpha = torch.tensor(rng.permutation(alpha))
+    fast = batch.quantile_at_shared_levels(alpha)
+    general = batch.quantile(alpha.expand(5, 3, len(alpha)))
+    assert torch.equal(fast, general)
+    with pytest.raises(ValueError, match="1-d levels"):
+        batch.quantile_at_shared_levels(alpha[None])
