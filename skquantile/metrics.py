@@ -128,7 +128,10 @@ def _check_interval(interval, target_shape=None):
         expected = "(n_samples, 2) or (n_samples, n_outputs, 2)"
     else:
         valid = bounds.shape == target_shape + (2,)
-        expected = _describe_shape(target_shape, "2")
+        expected = (
+            f"{_describe_shape(target_shape, '2')} to match y_true of shape "
+            f"{target_shape},"
+        )
     if not valid:
         raise ValueError(
             f"interval must have shape {expected} with the lower and upper bounds "
