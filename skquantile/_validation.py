@@ -2,6 +2,7 @@
 coverages, counts)."""
 
 import contextlib
+import inspect
 import re
 from numbers import Integral
 
@@ -70,6 +71,15 @@ def check_numeric_array(value, name, **kwargs):
         return check_array(value, dtype=np.float64, input_name=name, **kwargs)
 
 
+# scikit-learn 1.7 refuses all-zero weights unless told not to (1.6 accepts
+# them); either way the check below raises the package's own message.
+_ZERO_SUM = (
+    {"allow_all_zero_weights": True}
+    if "allow_all_zero_weights" in inspect.signature(_check_sample_weight).parameters
+    else {}
+)
+
+
 def check_sample_weight(sample_weight, X):
     """Validate row weights: finite, non-negative, one per row, positive sum.
 
@@ -81,11 +91,7 @@ def check_sample_weight(sample_weight, X):
     reject_strings(sample_weight, "sample_weight")
     with naming_errors("sample_weight"):
         weight = _check_sample_weight(
-            sample_weight,
-            X,
-            dtype=np.float64,
-            ensure_non_negative=True,
-            allow_all_zero_weights=True,
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True, **_ZERO_SUM
         )
     # A scalar weight skips scikit-learn's check for NaN and infinity.
     if np.isnan(weight).any():
