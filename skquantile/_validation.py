@@ -14,7 +14,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 @contextlib.contextmanager
 def naming_errors(name):
-    """Make every ``ValueError`` or ``TypeError`` raised inside name ``name``.
+    """Make every ``ValueError`` or ``TypeError`` raised in the block name ``name``.
 
     scikit-learn's validation names the argument in most of its messages
     ("Input X contains NaN") but not in all ("Found array with dim 3",
@@ -24,7 +24,7 @@ def naming_errors(name):
     try:
         yield
     except (TypeError, ValueError) as error:
-        if re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", str(error)):
+        if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", str(error)):
             raise
         kind = TypeError if isinstance(error, TypeError) else ValueError
         raise kind(f"Invalid {name}: {error}") from error
