@@ -29,7 +29,14 @@ def _weighted_location_scale(values, weight, constant_scale):
     magnitude (at least one) as its scale instead.
     """
     mean = np.average(values, axis=0, weights=weight)
-    scale = np.sqrt(np.average((values - mean) ** 2, axis=0, weights=weight))
+    deviation = values - mean
+    # Dividing by the largest deviation before squaring keeps the squares of
+    # huge values (beyond 1e154) from overflowing.
+    largest = np.abs(deviation).max(axis=0)
+    largest = np.where(largest > 0, largest, 1.0)
+    scale = largest * np.sqrt(
+        np.average((deviation / largest) ** 2, axis=0, weights=weight)
+    )
     magnitude = np.maximum(1.0, np.abs(mean))
     return mean, np.where(scale <= 1e-12 * magnitude, constant_scale * magnitude, scale)
 
@@ -259,6 +266,24 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                     features[rows], dtype=torch.float64, device=device
                 )
                 yield rows, module(chunk)
+
+    @staticmethod
+    def _check_finite_output(values, rows_axis=0):
+        """Refuse predictions that overflowed instead of returning them.
+
+        The networks extrapolate: far enough from the training features their
+        output overflows to infinity or NaN. That is reported as an error
+        about ``X`` rather than returned as a prediction.
+        """
+        finite = np.isfinite(values)
+        if finite.all():
+            return values
+        bad = np.flatnonzero(~finite.reshape(values.shape[rows_axis], -1).all(axis=1))
+        raise ValueError(
+            f"X lies too far outside the training data: the model's output "
+            f"overflows (infinity or NaN) for {len(bad)} row(s), the first being "
+            f"row {bad[0]}. Check the features of these rows (units, scaling)."
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

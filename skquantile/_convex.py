@@ -424,7 +424,9 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
             with torch.no_grad():
                 context = module.context(chunk)
             outputs.append(module.transport(points, context).detach().cpu().numpy())
-        return self._y_mean + self._y_scale * np.concatenate(outputs)
+        return self._check_finite_output(
+            self._y_mean + self._y_scale * np.concatenate(outputs)
+        )
 
     def _inverse(self, features, Y, max_iter=100, tolerance=1e-12):
         """Latent preimage ``u`` with ``Q(u | x) = y``, by damped Newton steps.
@@ -443,6 +445,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
             context = module.context(
                 torch.as_tensor(features, dtype=torch.float64, device=device)
             )
+        self._check_finite_output(context.cpu().numpy())
         d = self.n_outputs_
 
         def objective(u):

@@ -356,7 +356,9 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
             alpha = torch.tensor(alpha, device=self.net_.device)
             chunks.append(quantile_function.quantile(alpha).cpu().numpy())
         quantiles = np.concatenate(chunks)
-        return self._y_mean[:, None] + self._y_scale[:, None] * quantiles
+        return self._check_finite_output(
+            self._y_mean[:, None] + self._y_scale[:, None] * quantiles
+        )
 
     def _squeeze(self, values):
         """Drop the outputs axis for a 1-d target."""

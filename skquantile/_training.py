@@ -187,6 +187,11 @@ def fit_network(
     with seeded_torch(seed, options["device"]):
         net.fit(torch.as_tensor(X), torch.as_tensor(target))
     _handle_interruption(net, stopper, stopper.monitor, options["max_epochs"])
+    if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
+        raise FloatingPointError(
+            "Training diverged: the kept weights are not finite. Try a smaller "
+            "learning_rate_init or a larger batch_size."
+        )
     return net
 
 
