@@ -8,32 +8,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
-from skquantile import ConvexQuantileRegressor, IncrementalQuantileRegressor
 from skquantile.datasets import make_heteroscedastic
-
-FAST = {
-    IncrementalQuantileRegressor: dict(
-        max_epochs=5, hidden_layer_sizes=(16,), n_knots=8, random_state=0
-    ),
-    ConvexQuantileRegressor: dict(
-        max_epochs=5,
-        hidden_layer_sizes=(16,),
-        potential_layer_sizes=(8, 8),
-        n_energy_samples=8,
-        random_state=0,
-    ),
-}
-
-
-@pytest.fixture(params=list(FAST), ids=lambda cls: cls.__name__)
-def make(request):
-    """Build the estimator under test with fast settings, overridable."""
-    cls = request.param
-
-    def build(**params):
-        return cls(**{**FAST[cls], **params})
-
-    return build
 
 
 @pytest.fixture(scope="module")

@@ -11,28 +11,11 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
 
-from skquantile import ConvexQuantileRegressor, IncrementalQuantileRegressor, _training
+from skquantile import _training
 from skquantile.datasets import make_heteroscedastic
 from skquantile.metrics import crps_scorer
 
-FAST = {
-    IncrementalQuantileRegressor: dict(
-        max_epochs=6, hidden_layer_sizes=(16,), n_knots=8, random_state=0
-    ),
-    ConvexQuantileRegressor: dict(
-        max_epochs=6,
-        hidden_layer_sizes=(16,),
-        potential_layer_sizes=(8,),
-        n_energy_samples=4,
-        random_state=0,
-    ),
-}
-
-
-@pytest.fixture(params=list(FAST), ids=lambda cls: cls.__name__)
-def make(request):
-    cls = request.param
-    return lambda **params: cls(**{**FAST[cls], **params})
+FAST_OVERRIDES = dict(max_epochs=6)
 
 
 @pytest.fixture(scope="module")

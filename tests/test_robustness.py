@@ -12,33 +12,11 @@ import pytest
 from scipy import stats
 from sklearn.exceptions import NotFittedError
 
-from skquantile import ConvexQuantileRegressor, IncrementalQuantileRegressor
+from skquantile import ConvexQuantileRegressor
 
-FAST = {
-    IncrementalQuantileRegressor: dict(
-        max_epochs=10, hidden_layer_sizes=(16,), n_knots=8, random_state=0
-    ),
-    ConvexQuantileRegressor: dict(
-        max_epochs=10,
-        hidden_layer_sizes=(16,),
-        potential_layer_sizes=(8, 8),
-        n_energy_samples=8,
-        random_state=0,
-    ),
-}
+FAST_OVERRIDES = dict(max_epochs=10)
 # Levels from deep in one tail to deep in the other.
 LEVELS = np.array([1e-9, 1e-6, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1 - 1e-6])
-
-
-@pytest.fixture(params=list(FAST), ids=lambda cls: cls.__name__)
-def make(request):
-    """Build the estimator under test with fast settings, overridable."""
-    cls = request.param
-
-    def build(**params):
-        return cls(**{**FAST[cls], **params})
-
-    return build
 
 
 @pytest.fixture(scope="module")
