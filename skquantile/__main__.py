@@ -1,30 +1,189 @@
-"""Demo: ``python -m skquantile`` fits one model and queries it at many levels."""
+"""Command line: ``python -m skquantile`` runs a demo on a bundled generator, or
+fits a CSV file and writes its quantiles (``--csv``)."""
 
 import argparse
+import csv
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
-from . import IncrementalQuantileRegressor, metrics
+from . import ConvexQuantileRegressor, IncrementalQuantileRegressor, metrics
 from .datasets import make_heteroscedastic
 
+ESTIMATORS = {
+    "incremental": IncrementalQuantileRegressor,
+    "convex": ConvexQuantileRegressor,
+}
 
-def main(argv=None):
-    """Fit on the bundled heteroscedastic generator and report on held-out rows."""
-    parser = argparse.ArgumentParser(
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage block)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _parser():
+    parser = _Parser(
         prog="python -m skquantile",
         description=(
-            "Fit an IncrementalQuantileRegressor on synthetic data with a known "
-            "conditional quantile function, then query it at several levels."
+            "Without --csv: fit an IncrementalQuantileRegressor on synthetic data "
+            "with a known conditional quantile function, then query it at several "
+            "levels (a demo). With --csv: fit a model on a CSV file (a header row, "
+            "numeric columns) and print or save the predicted quantiles of each "
+            "row at the chosen levels."
+        ),
+        epilog=(
+            "example: python -m skquantile --csv sales.csv --target demand "
+            "--levels 0.5 0.9 0.95 --output quantiles.csv"
         ),
     )
-    parser.add_argument(
+    demo = parser.add_argument_group("demo")
+    demo.add_argument(
         "--n-samples", type=int, default=3000, help="training rows (default 3000)"
     )
     parser.add_argument(
-        "--random-state", type=int, default=0, help="seed of data and model"
+        "--random-state", type=int, default=0, help="seed of data and model (default 0)"
     )
+    data = parser.add_argument_group("fitting a CSV file")
+    data.add_argument("--csv", type=Path, help="CSV file to fit, with a header row")
+    data.add_argument(
+        "--target",
+        nargs="+",
+        help="target column(s); several make a multi-output model",
+    )
+    data.add_argument(
+        "--features",
+        nargs="+",
+        help="feature columns (default: every column that is not a target)",
+    )
+    data.add_argument(
+        "--levels",
+        type=float,
+        nargs="+",
+        default=[0.05, 0.5, 0.95],
+        help="quantile levels in (0, 1) (default 0.05 0.5 0.95)",
+    )
+    data.add_argument(
+        "--predict",
+        type=Path,
+        help="CSV file of rows to predict (default: the training file)",
+    )
+    data.add_argument(
+        "--output", type=Path, help="write the quantiles to this CSV (default: print)"
+    )
+    data.add_argument(
+        "--estimator",
+        choices=sorted(ESTIMATORS),
+        default="incremental",
+        help="model (default incremental); convex predicts marginal quantiles "
+        "for several targets",
+    )
+    data.add_argument(
+        "--max-epochs", type=int, default=50, help="training epochs (default 50)"
+    )
+    return parser
+
+
+def _read_table(parser, path):
+    """Header and data rows of a CSV file, or exit with a one-line error."""
+    if not path.is_file():
+        parser.error(f"no such file: {path}")
+    try:
+        with path.open(newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError) as error:
+        parser.error(f"cannot read {path}: {error}")
+    if len(rows) < 2:
+        parser.error(f"{path} needs a header row and at least one data row")
+    return [name.strip() for name in rows[0]], rows[1:]
+
+
+def _columns(parser, path, columns):
+    """The named columns of a CSV file as one float64 array, one column each."""
+    header, rows = _read_table(parser, path)
+    missing = [name for name in columns if name not in header]
+    if missing:
+        parser.error(
+            f"{path} has no column {', '.join(map(repr, missing))}; "
+            f"its columns are {', '.join(header)}"
+        )
+    result = np.empty((len(rows), len(columns)))
+    for j, name in enumerate(columns):
+        index = header.index(name)
+        for line, row in enumerate(rows):
+            cell = row[index] if index < len(row) else ""
+            try:
+                result[line, j] = float(cell)
+            except ValueError:
+                parser.error(
+                    f"{path}, line {line + 2}: column {name!r} holds {cell!r}, "
+                    "not a number"
+                )
+    return result
+
+
+def _fit_csv(parser, args):
+    if not args.target:
+        parser.error("--csv needs --target (the column(s) to predict)")
+    if not all(0.0 < level < 1.0 for level in args.levels):
+        parser.error("--levels must lie strictly between 0 and 1")
+    if args.max_epochs < 1:
+        parser.error("--max-epochs must be at least 1")
+    header, _ = _read_table(parser, args.csv)
+    features = args.features or [name for name in header if name not in args.target]
+    if not features:
+        parser.error("no feature columns: pass --features or add columns")
+    data = _columns(parser, args.csv, features + args.target)
+    X, Y = data[:, : len(features)], data[:, len(features) :]
+    y = Y[:, 0] if Y.shape[1] == 1 else Y
+    estimator = ESTIMATORS[args.estimator](
+        max_epochs=args.max_epochs, random_state=args.random_state
+    )
+    start = time.perf_counter()
+    try:
+        model = estimator.fit(X, y)
+    except (ValueError, FloatingPointError) as error:
+        parser.error(f"fitting failed: {error}")
+    print(
+        f"Fitted {type(model).__name__} on {len(X)} rows of {args.csv} in "
+        f"{time.perf_counter() - start:.2f} s.",
+        file=sys.stderr,
+    )
+    X_new = X
+    if args.predict is not None:
+        X_new = _columns(parser, args.predict, features)
+    levels = np.asarray(args.levels)
+    if isinstance(model, ConvexQuantileRegressor):
+        quantiles = model.predict_marginal_quantile(X_new, levels)
+    else:
+        quantiles = model.predict_quantile(X_new, levels)
+    quantiles = quantiles.reshape(len(X_new), len(args.target), len(levels))
+    names = [f"{target}_q{level:g}" for target in args.target for level in levels]
+    table = quantiles.reshape(len(X_new), -1)
+    if args.output is None:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows([[f"{value:.6g}" for value in row] for row in table])
+        return
+    try:
+        with args.output.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(names)
+            writer.writerows([[repr(float(value)) for value in row] for row in table])
+    except OSError as error:
+        parser.error(f"cannot write {args.output}: {error}")
+    print(f"Wrote {len(table)} rows to {args.output}.", file=sys.stderr)
+
+
+def main(argv=None):
+    """Run the demo, or fit a CSV file when ``--csv`` is given."""
+    parser = _parser()
     args = parser.parse_args(argv)
+    if args.csv is not None:
+        return _fit_csv(parser, args)
     if args.n_samples < 2:
         parser.error("--n-samples must be at least 2")
 

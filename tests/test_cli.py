@@ -1,0 +1,101 @@
+"""The command line: the demo and fitting a CSV file."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from skquantile.__main__ import main
+
+
+@pytest.fixture
+def table(tmp_path):
+    """A CSV file with two features, two targets and a header row."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(200, 2))
+    demand = 3.0 * X[:, 0] + rng.normal(size=200)
+    returns = demand + rng.normal(size=200)
+    path = tmp_path / "sales.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["price", "promo", "demand", "returns"])
+        writer.writerows(np.column_stack([X, demand, returns]).tolist())
+    return path
+
+
+def _read(path):
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    return rows[0], np.asarray(rows[1:], dtype=float)
+
+
+def test_demo_runs_and_reports(capsys):
+    main(["--n-samples", "200", "--random-state", "1"])
+    out = capsys.readouterr().out
+    assert "How much stock covers each service level?" in out
+    assert "calibration error" in out
+
+
+def test_fit_a_csv_and_save_quantiles(table, tmp_path, capsys):
+    output = tmp_path / "quantiles.csv"
+    main(
+        [
+            "--csv", str(table), "--target", "demand", "--features", "price", "promo",
+            "--levels", "0.1", "0.5", "0.9", "--output", str(output),
+            "--max-epochs", "5",
+        ]
+    )  # fmt: skip
+    header, values = _read(output)
+    assert header == ["demand_q0.1", "demand_q0.5", "demand_q0.9"]
+    assert values.shape == (200, 3)
+    assert (np.diff(values, axis=1) >= 0).all()
+    assert "Wrote 200 rows" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("estimator", ["incremental", "convex"])
+def test_several_targets_print_quantiles_of_each(table, capsys, estimator):
+    main(
+        [
+            "--csv", str(table), "--target", "demand", "returns", "--levels", "0.5",
+            "0.9", "--estimator", estimator, "--max-epochs", "3",
+        ]
+    )  # fmt: skip
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "demand_q0.5,demand_q0.9,returns_q0.5,returns_q0.9"
+    assert len(lines) == 201
+
+
+def test_predict_other_rows(table, tmp_path, capsys):
+    new = tmp_path / "new.csv"
+    new.write_text("promo,price\n0,0.5\n1,0.9\n")
+    main(["--csv", str(table), "--target", "demand", "--predict", str(new),
+          "--features", "price", "promo", "--max-epochs", "3"])  # fmt: skip
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 3
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--csv", "missing.csv", "--target", "demand"], "no such file"),
+        (["--csv", "{table}", "--target", "sales"], "has no column 'sales'"),
+        (["--csv", "{table}"], "--csv needs --target"),
+        (["--csv", "{table}", "--target", "demand", "--levels", "1"], "--levels"),
+        (["--csv", "{table}", "--target", "demand", "--max-epochs", "0"], "epochs"),
+        (["--csv", "{bad}", "--target", "demand"], "line 3: column 'price' holds"),
+        (["--csv", "{empty}", "--target", "demand"], "header row and at least one"),
+        (["--n-samples", "x"], "invalid int value"),
+    ],
+)
+def test_errors_are_one_line(table, tmp_path, capsys, arguments, message):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("price,demand\n1,2\nabc,3\n")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("price,demand\n")
+    arguments = [a.format(table=table, bad=bad, empty=empty) for a in arguments]
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert message in err
