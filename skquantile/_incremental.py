@@ -69,7 +69,9 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         Pass an int for reproducible fits. torch's global random state is
         left untouched.
     verbose : int, default=0
-        Print skorch's table of losses per epoch when positive.
+        1 prints a table with one line per epoch (training and validation
+        loss, whether it is the best so far, seconds); 2 also shows a
+        progress bar over the mini-batches of each epoch, for long epochs.
     device : str, default="cpu"
         torch device to train on, e.g. ``"cuda"``. Predictions are returned
         as NumPy arrays either way.

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, LRScheduler
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler, ProgressBar
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 
@@ -152,6 +152,8 @@ def make_network(
             ),
         ),
     ]
+    if verbose >= 2:
+        callbacks.append(("progress_bar", ProgressBar()))
     net = NeuralNet(
         module=module,
         criterion=criterion,

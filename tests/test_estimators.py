@@ -122,7 +122,12 @@ def test_divergence_raises_a_clear_error(make, data):
 def test_verbose_prints_the_epoch_table(make, data, capsys):
     X, y, _ = data
     make(max_epochs=2, verbose=1).fit(X, y)
-    assert "train_loss" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "train_loss" in captured.out and "dur" in captured.out
+    assert "it/s" not in captured.err
+    # verbose=2 adds a progress bar over the batches of each epoch.
+    make(max_epochs=2, verbose=2, batch_size=50).fit(X, y)
+    assert "/8" in capsys.readouterr().err  # 400 rows in batches of 50
 
 
 @pytest.mark.parametrize(
