@@ -168,18 +168,25 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             features,
             target,
             validation=validation,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            learning_rate_init=self.learning_rate_init,
-            weight_decay=self.weight_decay,
-            n_iter_no_change=self.n_iter_no_change,
-            tol=self.tol,
-            device=self.device,
-            verbose=self.verbose,
             seed=seed,
+            **self._training_options(),
         )
         self.n_iter_ = len(self.net_.history)
         return self
+
+    def _training_options(self):
+        """The keyword arguments of :func:`_training.make_network` that come
+        straight from the estimator's parameters."""
+        return {
+            "max_epochs": self.max_epochs,
+            "batch_size": self.batch_size,
+            "learning_rate_init": self.learning_rate_init,
+            "weight_decay": self.weight_decay,
+            "n_iter_no_change": self.n_iter_no_change,
+            "tol": self.tol,
+            "device": self.device,
+            "verbose": self.verbose,
+        }
 
     def _network_spec(self, n_features, hidden_layer_sizes):
         """The module class, its parameters, the criterion class and its

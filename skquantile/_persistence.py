@@ -152,7 +152,8 @@ def save_model(estimator, file):
     fitted = {
         key: _encode(value, key)
         for key, value in vars(estimator).items()
-        if key.endswith("_") and key != _NET or key.startswith("_") and key[1:2] != "_"
+        if (key.endswith("_") and key != _NET)
+        or (key.startswith("_") and not key.startswith("__"))
     }
     net = estimator.net_
     payload = {
@@ -239,14 +240,7 @@ def load_model(file, device="cpu"):
     net, _ = _training.make_network(
         *estimator._network_spec(estimator.n_features_in_, sizes),
         n_rows=estimator.batch_size,
-        max_epochs=estimator.max_epochs,
-        batch_size=estimator.batch_size,
-        learning_rate_init=estimator.learning_rate_init,
-        weight_decay=estimator.weight_decay,
-        n_iter_no_change=estimator.n_iter_no_change,
-        tol=estimator.tol,
-        device=device,
-        verbose=estimator.verbose,
+        **estimator._training_options(),
     )
     net.initialize()
     net.module_.load_state_dict(payload["module"])

@@ -188,7 +188,7 @@ def fit_network(
     )
     with seeded_torch(seed, options["device"]):
         net.fit(torch.as_tensor(X), torch.as_tensor(target))
-    _handle_interruption(net, stopper, stopper.monitor, options["max_epochs"])
+    _handle_interruption(net, stopper, options["max_epochs"])
     if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
         raise FloatingPointError(
             "Training diverged: the kept weights are not finite. Try a smaller "
@@ -197,7 +197,7 @@ def fit_network(
     return net
 
 
-def _handle_interruption(net, stopper, monitor, max_epochs):
+def _handle_interruption(net, stopper, max_epochs):
     """Make a fit that the user interrupted (Ctrl-C) end in a defined state.
 
     skorch ends training quietly on a ``KeyboardInterrupt`` (its early stopping
@@ -208,7 +208,7 @@ def _handle_interruption(net, stopper, monitor, max_epochs):
     before the first epoch ends there are no weights worth keeping, and the
     interruption is raised again.
     """
-    completed = sum(monitor in row for row in net.history)
+    completed = sum(stopper.monitor in row for row in net.history)
     stopped_early = stopper.misses_ >= stopper.patience
     if completed == len(net.history) and (completed == max_epochs or stopped_early):
         return
