@@ -1,18 +1,32 @@
 """Recipes of the user guide, run as written there."""
 
+import os
+
+import joblib
 import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold
 
 from skquantile import IncrementalQuantileRegressor
 from skquantile.datasets import make_heteroscedastic
+from skquantile.metrics import crps_scorer
 
 
 def test_split_conformal_intervals_restore_coverage():
-    # An over-confident model: 300 rows trained for 400 epochs.
+    # An over-confident model: 300 rows trained for 400 epochs without early
+    # stopping (all training options are spelled out so that the model does
+    # not change with the defaults).
     X, y, _ = make_heteroscedastic(n_samples=1300, random_state=0)
     X_fit, y_fit, X_cal, y_cal = X[:300], y[:300], X[300:], y[300:]
     X_test, y_test, _ = make_heteroscedastic(n_samples=5000, random_state=1)
     model = IncrementalQuantileRegressor(
-        max_epochs=400, n_iter_no_change=1000, random_state=0
+        max_epochs=400,
+        batch_size=256,
+        early_stopping=False,
+        n_iter_no_change=1000,
+        random_state=0,
     ).fit(X_fit, y_fit)
 
     # The recipe of the user guide ("Conformal calibration of intervals").
@@ -31,3 +45,61 @@ def test_split_conformal_intervals_restore_coverage():
     assert covered(before) < 0.8  # measured 0.720
     assert abs(covered(after) - coverage) < 0.02  # measured 0.899
     assert margin > 0
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Run torch on one thread here and in the dask workers started meanwhile.
+
+    The workers inherit these environment variables (dask sets them to 1 only
+    where they are unset), so the test holds whatever the caller's
+    environment. Starting a local cluster also writes dask's worker variables
+    into this process's environment; all of them are restored afterwards.
+    """
+    saved_environment = dict(os.environ)
+    saved_threads = torch.get_num_threads()
+    os.environ.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved_threads)
+    for name in set(os.environ) - set(saved_environment):
+        del os.environ[name]
+    os.environ.update(saved_environment)
+
+
+def test_grid_search_on_a_dask_cluster_equals_a_serial_search(one_torch_thread):
+    distributed = pytest.importorskip("distributed")
+    from dask.distributed import Client, LocalCluster
+
+    X, y, _ = make_heteroscedastic(n_samples=150, random_state=0)
+    search = GridSearchCV(
+        IncrementalQuantileRegressor(
+            max_epochs=3, hidden_layer_sizes=(8,), random_state=0
+        ),
+        param_grid={"n_knots": [4, 8]},
+        scoring=crps_scorer,
+        cv=KFold(n_splits=3, shuffle=True, random_state=0),
+    )
+    serial = clone(search).fit(X, y)
+
+    # The recipe of the user guide ("Grid search on a dask cluster"); the task
+    # stream records the tasks the scheduler ran.
+    cluster = LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+    )
+    with cluster, Client(cluster), joblib.parallel_config(backend="dask"):
+        with distributed.get_task_stream() as tasks:
+            search.fit(X, y)
+
+    assert len(tasks.data) > 0
+    results = search.cv_results_
+    assert search.best_params_["n_knots"] in (4, 8)
+    for fold in range(3):
+        assert np.isfinite(results[f"split{fold}_test_score"]).all()
+        # One torch thread on both sides: the fits are identical, not close.
+        np.testing.assert_array_equal(
+            results[f"split{fold}_test_score"],
+            serial.cv_results_[f"split{fold}_test_score"],
+        )
+    assert search.best_params_ == serial.best_params_
+    np.testing.assert_array_equal(search.predict(X), serial.predict(X))
