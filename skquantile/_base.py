@@ -74,8 +74,14 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -162,6 +168,10 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             train, valid = split
             validation = (features[valid], target[valid])
             features, target = features[train], target[train]
+        self.batch_size_ = _training.resolve_batch_size(self.batch_size, len(features))
+        self.max_epochs_ = _training.resolve_max_epochs(
+            self.max_epochs, len(features), self.batch_size_
+        )
 
         self.net_ = _training.fit_network(
             *self._network_spec(X.shape[1], hidden_layer_sizes),
@@ -176,10 +186,10 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
 
     def _training_options(self):
         """The keyword arguments of :func:`_training.make_network` that come
-        straight from the estimator's parameters."""
+        from the estimator's parameters (``"auto"`` sizes as resolved in fit)."""
         return {
-            "max_epochs": self.max_epochs,
-            "batch_size": self.batch_size,
+            "max_epochs": self.max_epochs_,
+            "batch_size": self.batch_size_,
             "learning_rate_init": self.learning_rate_init,
             "weight_decay": self.weight_decay,
             "n_iter_no_change": self.n_iter_no_change,

@@ -42,23 +42,31 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         Draws per row used to estimate the energy score in training.
     beta : float, default=1.0
         Exponent of the energy score, in (0, 2).
-    max_epochs : int, default=50
+    max_epochs : int or "auto", default="auto"
         Maximum number of passes over the training data; the learning rate
-        decays to zero along a cosine over these epochs.
-    batch_size : int, default=256
-        Rows per mini-batch (all rows if there are fewer).
+        decays to zero along a cosine over these epochs. ``"auto"`` gives
+        about 4000 optimiser steps, within 20 to 1000 epochs: hundreds of
+        epochs for a few hundred rows, 20 from about 20 000 rows on. The
+        resolved number is ``max_epochs_``.
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch (all rows if there are fewer). ``"auto"`` is an
+        eighth of the training rows within 32 to 256. The resolved size is
+        ``batch_size_``.
     learning_rate_init : float, default=3e-3
         Initial learning rate of the AdamW optimiser.
     weight_decay : float, default=0.0
         Decoupled weight decay of AdamW.
-    early_stopping : bool, default=False
+    early_stopping : bool, default=True
         Whether to hold out ``validation_fraction`` of the rows and stop when
-        their energy score stops improving; otherwise (or with too few rows)
-        training stops when the training loss stops improving. Either way the
-        weights of the best epoch are kept.
+        their energy score stops improving, keeping the weights of the best epoch.
+        This is what keeps a network from over-fitting small data, where it
+        would learn too narrow distributions. If ``False``, or if there are
+        too few distinct rows to hold out one, training runs on all rows and
+        stops when the training loss stops improving (again keeping the best
+        epoch).
     validation_fraction : float, default=0.1
         Share of the distinct training rows held out for early stopping.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=20
         Epochs without an improvement of at least ``tol`` before stopping.
     tol : float, default=1e-4
         Smallest improvement of the monitored loss that counts.
@@ -78,6 +86,10 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         Number of targets.
     n_iter_ : int
         Number of epochs run.
+    max_epochs_ : int
+        The epoch budget used (``max_epochs`` with ``"auto"`` resolved).
+    batch_size_ : int
+        The mini-batch size used (``batch_size`` with ``"auto"`` resolved).
     net_ : skorch.NeuralNet
         The trained network; its ``history`` holds the losses per epoch.
     n_features_in_ : int
@@ -135,13 +147,13 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         potential_layer_sizes=(32, 32),
         n_energy_samples=32,
         beta=1.0,
-        max_epochs=50,
-        batch_size=256,
+        max_epochs="auto",
+        batch_size="auto",
         learning_rate_init=3e-3,
         weight_decay=0.0,
-        early_stopping=False,
+        early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=20,
         tol=1e-4,
         random_state=None,
         verbose=0,

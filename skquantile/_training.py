@@ -71,6 +71,42 @@ def merge_duplicate_rows(X, Y, sample_weight):
     return unique[:, : X.shape[1]], unique[:, X.shape[1] :], weight
 
 
+#: Optimiser steps that ``max_epochs="auto"`` aims for: enough for small
+#: data sets, where a fixed number of epochs is only a few hundred steps.
+AUTO_STEPS = 4000
+#: Bounds of ``max_epochs="auto"``.
+AUTO_EPOCHS = (20, 1000)
+#: Bounds of ``batch_size="auto"``, which is an eighth of the training rows.
+AUTO_BATCH = (32, 256)
+
+
+def resolve_batch_size(batch_size, n_rows):
+    """The batch size a fit on ``n_rows`` rows uses for ``batch_size``.
+
+    ``"auto"`` is an eighth of the rows, clipped to [32, 256]: small data
+    get several steps per epoch, large data the usual 256. Either way a
+    batch holds at most all the rows.
+    """
+    if batch_size == "auto":
+        low, high = AUTO_BATCH
+        batch_size = min(high, max(low, n_rows // 8))
+    return int(max(1, min(batch_size, n_rows)))
+
+
+def resolve_max_epochs(max_epochs, n_rows, batch_size):
+    """The epoch budget a fit on ``n_rows`` rows uses for ``max_epochs``.
+
+    ``"auto"`` gives about :data:`AUTO_STEPS` optimiser steps, within
+    :data:`AUTO_EPOCHS`: hundreds of epochs for a few hundred rows, the
+    minimum of 20 from about 20 000 rows on.
+    """
+    if max_epochs == "auto":
+        low, high = AUTO_EPOCHS
+        steps_per_epoch = math.ceil(n_rows / batch_size)
+        max_epochs = min(high, max(low, math.ceil(AUTO_STEPS / steps_per_epoch)))
+    return int(max_epochs)
+
+
 def train_validation_split(n_rows, validation_fraction, rng):
     """Random row indices for training and validation, or ``None`` if too few rows.
 

@@ -126,7 +126,7 @@ def test_verbose_prints_the_epoch_table(make, data, capsys):
     assert "train_loss" in captured.out and "dur" in captured.out
     assert "it/s" not in captured.err
     # verbose=2 adds a progress bar over the batches of each epoch.
-    make(max_epochs=2, verbose=2, batch_size=50).fit(X, y)
+    make(max_epochs=2, verbose=2, batch_size=50, early_stopping=False).fit(X, y)
     assert "/8" in capsys.readouterr().err  # 400 rows in batches of 50
 
 

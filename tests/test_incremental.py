@@ -10,7 +10,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skquantile import IncrementalQuantileRegressor
 from skquantile.datasets import make_heteroscedastic
-from skquantile.metrics import crps_scorer
+from skquantile.metrics import crps_from_quantiles, crps_scorer, midpoint_levels
 
 FAST = dict(max_epochs=5, hidden_layer_sizes=(16,), n_knots=8, random_state=0)
 
@@ -128,7 +128,16 @@ def test_defaults_are_calibrated_on_known_quantiles():
     width_ratio = np.mean(interval[:, 1] - interval[:, 0]) / np.mean(
         true_interval[:, 1] - true_interval[:, 0]
     )
-    assert 0.85 < width_ratio < 1.15
+    # Measured 1.185 (coverage 0.915): early stopping on 10% held-out rows
+    # ends this 1-feature fit at its 26th epoch, a little wide. The old
+    # defaults (no validation, 50 epochs) gave 1.134 here but were 2-4 times
+    # worse in CRPS on the small UCI sets (see benchmarks/README.md).
+    assert 0.85 < width_ratio < 1.2
+    levels = midpoint_levels(99)
+    gap = crps_from_quantiles(
+        y_test, model.predict_quantile(X_test, levels), levels
+    ) / crps_from_quantiles(y_test, truth.predict_quantile(X_test, levels), levels)
+    assert gap < 1.07  # measured 1.062
 
 
 @pytest.mark.parametrize("n_pieces", [1, 4])

@@ -7,6 +7,8 @@ inside (0, 1), never decrease, and stay reasonable; tolerances are stated in
 each test.
 """
 
+import functools
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -53,6 +55,11 @@ def test_quantiles_follow_the_scale_and_offset_of_the_target(
     make, data, scale, offset, tolerance
 ):
     X, y = data
+    # Early stopping keeps the epoch of least validation loss: an argmin that
+    # a perturbation of 6e-5 scale units (the offset case) can move from one
+    # of two nearly equal epochs to the other. Training for the full budget
+    # compares the fits themselves.
+    make = functools.partial(make, early_stopping=False)
     reference = quantile_function(make().fit(X, y), X)
     moved = quantile_function(make().fit(X, scale * y + offset), X)
     # The target is standardised before training, so the fit is equivariant:
