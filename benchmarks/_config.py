@@ -1,6 +1,6 @@
 """Sizes of the full and the quick protocol."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,30 @@ class Protocol:
     overhead_sizes: tuple
     overhead_repeats: int
 
+    def shortened(self, splits=None, scaling_budget=None):
+        """This protocol with at most ``splits`` splits (or generator seeds)
+        and the given scaling budget; ``None`` keeps a size as it is."""
+        changes = {}
+        if splits is not None:
+            if splits < 1:
+                raise ValueError(f"--splits must be at least 1, got {splits}.")
+            published = 20 if self.uci_splits is None else self.uci_splits
+            changes.update(
+                uci_splits=min(splits, published),
+                generator_seeds=min(splits, self.generator_seeds),
+                multioutput_splits=min(splits, self.multioutput_splits),
+            )
+        if scaling_budget is not None:
+            changes["scaling_budget_seconds"] = float(scaling_budget)
+        return replace(self, **changes)
+
     def describe(self):
         """A Markdown list of the protocol sizes."""
         splits = (
             "published (20; 5 for protein)"
             if self.uci_splits is None
-            else str(self.uci_splits)
+            else f"{self.uci_splits} (the published protocol has 20, and 5 "
+            "for protein; a set gets the smaller number)"
         )
         cap = (
             ""

@@ -222,6 +222,46 @@ _LEGEND = (
 )
 
 
+def calibration_noise_floor(n_test):
+    """Expected calibration error of a perfectly calibrated model on ``n_test``
+    rows: the mean over the 19 levels of E|B/n - a| with B ~ Binomial(n, a).
+
+    Sampling alone puts the calibration error of a split near this value, so
+    it is the floor against which a set's figure should be read.
+    """
+    from scipy.stats import binom
+
+    counts = np.arange(n_test + 1)
+    levels = np.arange(1, 20) / 20
+    return float(
+        np.mean(
+            [
+                np.sum(binom.pmf(counts, n_test, a) * np.abs(counts / n_test - a))
+                for a in levels
+            ]
+        )
+    )
+
+
+def _median_n_test(records, dataset):
+    return int(np.median([r["n_test"] for r in records if r["dataset"] == dataset]))
+
+
+def _noise_floor_section(records, datasets):
+    rows = []
+    for dataset in datasets:
+        n_test = _median_n_test(records, dataset)
+        rows.append([dataset, str(n_test), _fmt(calibration_noise_floor(n_test), 3)])
+    return (
+        "Sampling noise: a perfectly calibrated model scores about this much on "
+        "a split with this many test rows (mean over the 19 levels of "
+        "E|B/n - a|, B ~ Binomial(n, a)); figures near it are as good as the "
+        "split can show.\n\n"
+        + _table(["data", "test rows", "noise floor"], rows)
+        + "\n"
+    )
+
+
 def univariate_report(suite, records, header, notes):
     """Markdown of the UCI or generator suite."""
     records = [r for r in records if r.get("suite") == suite]
@@ -255,6 +295,7 @@ def univariate_report(suite, records, header, notes):
     text += _matrix_section(
         "Calibration error, 19 levels", records, "calibration", models, datasets, False
     )
+    text += _noise_floor_section(records, datasets)
     text += _matrix_section(
         "Coverage of the 90% interval", records, "coverage90", models, datasets, False
     )
@@ -592,7 +633,12 @@ def summary_report(records, header, quick):
             f"{IQR} calibration error <= 0.03 on every UCI set",
             not bad and n_sets > 0,
             f"worst {np.nanmax(calibration):.3f}; over 0.03: {', '.join(bad) or 'none'}"
-            f" ({n_sets} sets)",
+            f" ({n_sets} sets). Noise floor of a perfectly calibrated model on "
+            "one split: "
+            + ", ".join(
+                f"{d} {calibration_noise_floor(_median_n_test(uci, d)):.3f}"
+                for d in datasets
+            ),
         )
 
     univariate = _ok([r for r in records if r.get("suite") in ("uci", "generators")])

@@ -46,6 +46,21 @@ def _arguments():
         help="comma-separated model names to restrict the univariate suites to",
     )
     parser.add_argument(
+        "--splits",
+        type=int,
+        default=None,
+        help="at most this many splits per UCI and Mulan set, and seeds per "
+        "generator (fewer than the protocol's, for a shorter run; stated in "
+        "the reports)",
+    )
+    parser.add_argument(
+        "--scaling-budget",
+        type=float,
+        default=None,
+        help="seconds a scaling fit may be projected to take before the size "
+        "is skipped (default: the protocol's)",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="rebuild the reports from the cached results without running",
@@ -81,6 +96,7 @@ def main():
     from _models import UNIVARIATE
 
     protocol = QUICK if args.quick else FULL
+    protocol = protocol.shortened(args.splits, args.scaling_budget)
     folder = data_dir(args.data)
     output = results_dir(args.quick)
     raw = output / "raw"
