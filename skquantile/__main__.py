@@ -82,7 +82,11 @@ def _parser():
         "for several targets",
     )
     data.add_argument(
-        "--max-epochs", type=int, default=50, help="training epochs (default 50)"
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="maximum training epochs (default: the estimator's 'auto', about "
+        "4000 optimiser steps)",
     )
     return parser
 
@@ -130,7 +134,7 @@ def _fit_csv(parser, args):
         parser.error("--csv needs --target (the column(s) to predict)")
     if not all(0.0 < level < 1.0 for level in args.levels):
         parser.error("--levels must lie strictly between 0 and 1")
-    if args.max_epochs < 1:
+    if args.max_epochs is not None and args.max_epochs < 1:
         parser.error("--max-epochs must be at least 1")
     header, _ = _read_table(parser, args.csv)
     features = args.features or [name for name in header if name not in args.target]
@@ -139,9 +143,8 @@ def _fit_csv(parser, args):
     data = _columns(parser, args.csv, features + args.target)
     X, Y = data[:, : len(features)], data[:, len(features) :]
     y = Y[:, 0] if Y.shape[1] == 1 else Y
-    estimator = ESTIMATORS[args.estimator](
-        max_epochs=args.max_epochs, random_state=args.random_state
-    )
+    sizes = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
+    estimator = ESTIMATORS[args.estimator](random_state=args.random_state, **sizes)
     start = time.perf_counter()
     try:
         model = estimator.fit(X, y)
