@@ -65,23 +65,33 @@ def test_interrupt_in_the_first_epoch_of_a_refit_keeps_the_old_model(
     np.testing.assert_array_equal(model.predict_quantile(X, [0.1, 0.9]), before)
 
 
-def test_later_interrupt_keeps_the_best_complete_epoch(make, data, monkeypatch):
+@pytest.mark.parametrize(
+    "early_stopping, batch, monitor",
+    [
+        # 200 training rows in batches of 50: 4 batches per epoch, so batch
+        # 14 falls in the fourth epoch.
+        (False, 14, "train_loss"),
+        # 180 training rows (4 batches) and 20 validation rows (1 batch): 5
+        # batches per epoch, so batch 17 falls in the fourth epoch.
+        (True, 17, "valid_loss"),
+    ],
+)
+def test_later_interrupt_keeps_the_best_complete_epoch(
+    make, data, monkeypatch, early_stopping, batch, monitor
+):
     X, y = data
-    # Interrupted in the fourth epoch (batches 13 to 16 with 4 per epoch).
-    _interrupt_at_batch(monkeypatch, 14)
-    # Without a validation split every batch the iterator gives is a
-    # training batch, so the count above is exact.
-    model = make(batch_size=50, early_stopping=False)
+    _interrupt_at_batch(monkeypatch, batch)
+    model = make(batch_size=50, early_stopping=early_stopping)
     with pytest.warns(UserWarning, match="interrupted after 3 complete epoch"):
         model.fit(X, y)
     assert model.n_iter_ == 3
-    assert all("train_loss" in row for row in model.net_.history)
+    assert all(monitor in row for row in model.net_.history)
     quantiles = model.predict_quantile(X, [0.05, 0.5, 0.95])
     assert np.isfinite(quantiles).all()
     assert (np.diff(quantiles, axis=1) >= 0).all()
     # skorch marks the best epoch, whose weights early stopping restores.
-    losses = [row["train_loss"] for row in model.net_.history]
-    assert model.net_.history[int(np.argmin(losses))]["train_loss_best"]
+    losses = [row[monitor] for row in model.net_.history]
+    assert model.net_.history[int(np.argmin(losses))][f"{monitor}_best"]
 
 
 def test_failed_fit_leaves_a_fitted_estimator_unchanged(make, data):
