@@ -61,9 +61,7 @@ def bare_loop(X, y, estimator, epochs, seed):
         optimizer, T_max=estimator.max_epochs_
     )
     data = SimpleNamespace(X=torch.as_tensor(features), y=torch.as_tensor(target))
-    batches = TensorBatchIterator(
-        data, min(estimator.batch_size_, len(features)), shuffle=True
-    )
+    batches = TensorBatchIterator(data, estimator.batch_size_, shuffle=True)
     module.train()
     for _ in range(epochs):
         for X_batch, target_batch in batches:

@@ -239,7 +239,6 @@ def load_model(file, device="cpu"):
     )
     net, _ = _training.make_network(
         *estimator._network_spec(estimator.n_features_in_, sizes),
-        n_rows=estimator.batch_size_,
         **estimator._training_options(),
     )
     net.initialize()

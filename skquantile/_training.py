@@ -139,7 +139,6 @@ def make_network(
     criterion,
     criterion_params,
     *,
-    n_rows,
     validation=None,
     max_epochs,
     batch_size,
@@ -157,6 +156,9 @@ def make_network(
     the last epochs take small steps, which removes most of the noise of the
     final mini-batch iterate (this matters for calibration far more than for
     the mean loss).
+
+    ``batch_size`` and ``max_epochs`` are the sizes resolved for the training
+    rows (:func:`resolve_batch_size`, :func:`resolve_max_epochs`).
 
     ``validation`` is ``None`` (stop when the training loss stops improving)
     or a pair ``(X_valid, target_valid)`` used for early stopping. In both
@@ -197,7 +199,7 @@ def make_network(
         lr=learning_rate_init,
         optimizer__weight_decay=weight_decay,
         max_epochs=max_epochs,
-        batch_size=max(1, min(batch_size, n_rows)),
+        batch_size=batch_size,
         iterator_train=TensorBatchIterator,
         iterator_train__shuffle=True,
         iterator_valid=TensorBatchIterator,
@@ -220,7 +222,7 @@ def fit_network(
     initial weights, the shuffling and any draws of the loss follow ``seed``.
     """
     net, stopper = make_network(
-        module, module_params, criterion, criterion_params, n_rows=len(X), **options
+        module, module_params, criterion, criterion_params, **options
     )
     with seeded_torch(seed, options["device"]):
         net.fit(torch.as_tensor(X), torch.as_tensor(target))
