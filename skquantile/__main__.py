@@ -86,7 +86,7 @@ def _parser():
         type=int,
         default=None,
         help="maximum training epochs (default: the estimator's 'auto', about "
-        "4000 optimiser steps)",
+        "8000 optimiser steps)",
     )
     return parser
 

@@ -86,7 +86,10 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -172,6 +175,12 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         self.max_epochs_ = _training.resolve_max_epochs(
             self.max_epochs, len(features), self.batch_size_
         )
+        self.n_iter_no_change_ = _training.resolve_patience(
+            self.n_iter_no_change,
+            len(features),
+            self.batch_size_,
+            self._auto_patience_steps(),
+        )
 
         self.net_ = _training.fit_network(
             *self._network_spec(X.shape[1], hidden_layer_sizes),
@@ -184,6 +193,10 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         self.n_iter_ = len(self.net_.history)
         return self
 
+    def _auto_patience_steps(self):
+        """Optimiser steps that ``n_iter_no_change="auto"`` waits for."""
+        return _training.AUTO_PATIENCE_STEPS
+
     def _training_options(self):
         """The keyword arguments of :func:`_training.make_network` that come
         from the estimator's parameters (``"auto"`` sizes as resolved in fit)."""
@@ -192,7 +205,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             "batch_size": self.batch_size_,
             "learning_rate_init": self.learning_rate_init,
             "weight_decay": self.weight_decay,
-            "n_iter_no_change": self.n_iter_no_change,
+            "n_iter_no_change": self.n_iter_no_change_,
             "tol": self.tol,
             "device": self.device,
             "verbose": self.verbose,

@@ -46,8 +46,8 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
     max_epochs : int or "auto", default="auto"
         Maximum number of passes over the training data; the learning rate
         decays to zero along a cosine over these epochs. ``"auto"`` gives
-        about 4000 optimiser steps, within 20 to 1000 epochs: hundreds of
-        epochs for a few hundred rows, 20 from about 20 000 rows on. The
+        about 8000 optimiser steps, within 20 to 1000 epochs: hundreds of
+        epochs for a few hundred rows, 20 from about 100 000 rows on. The
         resolved number is ``max_epochs_``.
     batch_size : int or "auto", default="auto"
         Rows per mini-batch (all rows if there are fewer). ``"auto"`` is an
@@ -67,8 +67,12 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         epoch).
     validation_fraction : float, default=0.1
         Share of the distinct training rows held out for early stopping.
-    n_iter_no_change : int, default=20
+    n_iter_no_change : int or "auto", default="auto"
         Epochs without an improvement of at least ``tol`` before stopping.
+        ``"auto"`` waits for about 800 optimiser steps (a tenth of the
+        ``"auto"`` budget) and at least 20 epochs: about 100 epochs for a few
+        hundred rows, 20 from about 10 000 rows on. The resolved number is
+        ``n_iter_no_change_``.
     tol : float, default=1e-4
         Smallest improvement of the monitored loss (the CRPS of the
         standardised target) that counts.
@@ -96,6 +100,8 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         The epoch budget used (``max_epochs`` with ``"auto"`` resolved).
     batch_size_ : int
         The mini-batch size used (``batch_size`` with ``"auto"`` resolved).
+    n_iter_no_change_ : int
+        The patience used (``n_iter_no_change`` with ``"auto"`` resolved).
     net_ : skorch.NeuralNet
         The trained network; its ``history`` holds the losses per epoch.
     n_features_in_ : int
@@ -163,7 +169,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         weight_decay=0.0,
         early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=20,
+        n_iter_no_change="auto",
         tol=1e-4,
         random_state=None,
         verbose=0,

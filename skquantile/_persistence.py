@@ -234,6 +234,19 @@ def load_model(file, device="cpu"):
     estimator._check_device()
     for key, value in payload["fitted"].items():
         setattr(estimator, key, _decode(value))
+    # Files written before a training size was resolved in fit lack its
+    # fitted attribute. The sizes configure training only, not the network
+    # whose weights are loaded, so the parameter stands in; for "auto" the
+    # number of training rows is not stored, and the lower bound of the
+    # automatic value is used.
+    for attribute, fallback in (
+        ("batch_size_", _training.AUTO_BATCH[0]),
+        ("max_epochs_", _training.AUTO_EPOCHS[0]),
+        ("n_iter_no_change_", _training.AUTO_PATIENCE_EPOCHS),
+    ):
+        if not hasattr(estimator, attribute):
+            value = getattr(estimator, attribute[:-1])
+            setattr(estimator, attribute, fallback if value == "auto" else value)
     sizes = estimator._check_layer_sizes(
         estimator.hidden_layer_sizes, "hidden_layer_sizes"
     )

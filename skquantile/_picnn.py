@@ -10,6 +10,9 @@ from ._modules import make_mlp
 #: Added to the diagonal of the quadratic part so the map is strictly monotone.
 MIN_CURVATURE = 1e-3
 
+#: Seed of the latent draws of the energy score in evaluation mode.
+VALIDATION_SEED = 0
+
 
 class ConvexPotentialNetwork(nn.Module):
     """Quantile map ``Q(u | x) = grad_u psi(u; c(x))`` with ``psi`` convex in ``u``.
@@ -76,12 +79,22 @@ class ConvexPotentialNetwork(nn.Module):
     def forward(self, X, latent=None):
         context = self.context(X)
         if latent is None:
+            # Training draws fresh points every step. Evaluation (the
+            # validation score that early stopping watches) uses the same
+            # seeded points at every epoch, so two epochs are compared on
+            # common draws and the Monte Carlo noise of the estimate does not
+            # decide when training stops.
+            generator = None
+            if not self.training:
+                generator = torch.Generator(device=context.device)
+                generator.manual_seed(VALIDATION_SEED)
             latent = torch.randn(
                 len(X),
                 self.n_energy_samples,
                 self.n_outputs,
                 dtype=context.dtype,
                 device=context.device,
+                generator=generator,
             )
         return self.transport(latent, context)
 

@@ -73,9 +73,14 @@ def merge_duplicate_rows(X, Y, sample_weight):
 
 #: Optimiser steps that ``max_epochs="auto"`` aims for: enough for small
 #: data sets, where a fixed number of epochs is only a few hundred steps.
-AUTO_STEPS = 4000
+AUTO_STEPS = 8000
 #: Bounds of ``max_epochs="auto"``.
 AUTO_EPOCHS = (20, 1000)
+#: Optimiser steps without improvement that ``n_iter_no_change="auto"``
+#: waits for before stopping early: a tenth of :data:`AUTO_STEPS`.
+AUTO_PATIENCE_STEPS = 800
+#: Fewest epochs that ``n_iter_no_change="auto"`` waits for.
+AUTO_PATIENCE_EPOCHS = 20
 #: Bounds of ``batch_size="auto"``, which is an eighth of the training rows.
 AUTO_BATCH = (32, 256)
 
@@ -98,13 +103,31 @@ def resolve_max_epochs(max_epochs, n_rows, batch_size):
 
     ``"auto"`` gives about :data:`AUTO_STEPS` optimiser steps, within
     :data:`AUTO_EPOCHS`: hundreds of epochs for a few hundred rows, the
-    minimum of 20 from about 20 000 rows on.
+    minimum of 20 from about 100 000 rows on.
     """
     if max_epochs == "auto":
         low, high = AUTO_EPOCHS
         steps_per_epoch = math.ceil(n_rows / batch_size)
         max_epochs = min(high, max(low, math.ceil(AUTO_STEPS / steps_per_epoch)))
     return int(max_epochs)
+
+
+def resolve_patience(
+    n_iter_no_change, n_rows, batch_size, patience_steps=AUTO_PATIENCE_STEPS
+):
+    """The epochs without improvement a fit on ``n_rows`` rows waits for.
+
+    ``"auto"`` waits for about ``patience_steps`` optimiser steps, and at
+    least :data:`AUTO_PATIENCE_EPOCHS` epochs: on a few hundred rows an
+    epoch is only a few steps, and a patience of 20 epochs stops while the
+    learning rate is still high and the validation loss still noisy.
+    """
+    if n_iter_no_change == "auto":
+        steps_per_epoch = math.ceil(n_rows / batch_size)
+        n_iter_no_change = max(
+            AUTO_PATIENCE_EPOCHS, math.ceil(patience_steps / steps_per_epoch)
+        )
+    return int(n_iter_no_change)
 
 
 def train_validation_split(n_rows, validation_fraction, rng):

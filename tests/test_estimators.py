@@ -8,6 +8,7 @@ import pytest
 import torch
 from sklearn.base import clone
 
+from skquantile import ConvexQuantileRegressor
 from skquantile.datasets import make_heteroscedastic
 
 
@@ -105,6 +106,53 @@ def test_training_stops_and_keeps_the_best_epoch(make, data, early_stopping):
     assert model.n_iter_ == 3
     key = "valid_loss" if early_stopping else "train_loss"
     assert key in model.net_.history[-1]
+
+
+@pytest.mark.parametrize(
+    "n_rows, batch, epochs, patience",
+    [
+        # 8 steps an epoch: 1000 epochs (8000 steps, capped), patience 100.
+        (264, 33, 1000, 100),
+        # 27 steps an epoch: 297 epochs, patience 30.
+        (6750, 256, 297, 30),
+        # 391 steps an epoch: the minimum 20 epochs and 20 epochs of patience.
+        (100_000, 256, 21, 20),
+        (1_000_000, 256, 20, 20),
+        # Fewer rows than the smallest automatic batch: one batch of all rows.
+        (10, 10, 1000, 800),
+    ],
+)
+def test_auto_training_sizes_follow_the_number_of_rows(n_rows, batch, epochs, patience):
+    from skquantile import _training
+
+    assert _training.resolve_batch_size("auto", n_rows) == batch
+    assert _training.resolve_max_epochs("auto", n_rows, batch) == epochs
+    assert _training.resolve_patience("auto", n_rows, batch) == patience
+    # Explicit sizes are kept, except that a batch holds at most all rows.
+    assert _training.resolve_batch_size(64, n_rows) == min(64, n_rows)
+    assert _training.resolve_max_epochs(7, n_rows, batch) == 7
+    assert _training.resolve_patience(5, n_rows, batch) == 5
+
+
+def test_fitted_training_sizes(make, data):
+    X, y, _ = data
+    model = make(max_epochs=2).fit(X, y)
+    # The sizes are resolved on the rows left after the validation split.
+    n_train = len(X) - int(np.ceil(model.validation_fraction * len(X)))
+    steps = int(np.ceil(n_train / model.batch_size_))
+    assert model.batch_size_ == min(256, max(32, n_train // 8))
+    patience = max(20, int(np.ceil(800 / steps)))
+    if isinstance(model, ConvexQuantileRegressor):
+        # The convex estimator waits 20 epochs for one target, as long as
+        # the incremental one for several.
+        assert model.n_iter_no_change_ == 20
+        Y = np.column_stack([y, y + X[:, 0]])
+        assert make(max_epochs=2).fit(X, Y).n_iter_no_change_ == patience
+    else:
+        assert model.n_iter_no_change_ == patience
+    assert model.max_epochs_ == 2
+    fixed = make(max_epochs=2, batch_size=16, n_iter_no_change=3).fit(X, y)
+    assert (fixed.batch_size_, fixed.n_iter_no_change_) == (16, 3)
 
 
 def test_tiny_data_trains_without_a_validation_split(make):

@@ -157,6 +157,22 @@ def test_load_errors(tmp_path):
         load_model(tmp_path / "text.txt")
 
 
+def test_files_without_the_resolved_training_sizes_still_load(fitted, tmp_path):
+    # Files saved before batch_size_, max_epochs_ and n_iter_no_change_ were
+    # fitted attributes give the same answers; the training sizes fall back
+    # to the parameters (or the lower bound of "auto").
+    model, X, Y = fitted
+    save_model(model, tmp_path / "model.skq")
+    payload = torch.load(tmp_path / "model.skq", weights_only=True)
+    for key in ("batch_size_", "max_epochs_", "n_iter_no_change_"):
+        del payload["fitted"][key]
+    torch.save(payload, tmp_path / "model.skq")
+    restored = load_model(tmp_path / "model.skq")
+    _assert_same_answers(model, restored, X, Y)
+    assert restored.max_epochs_ == model.max_epochs == 3
+    assert (restored.batch_size_, restored.n_iter_no_change_) == (32, 20)
+
+
 def test_load_rejects_a_newer_format(fitted, tmp_path):
     model, _, _ = fitted
     save_model(model, tmp_path / "model.skq")
