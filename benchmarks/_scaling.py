@@ -79,6 +79,10 @@ def run_scaling(protocol, threads, cache_path, only_models=None, memory_budget=0
             key = ResultCache.key("scaling", n, threads, cls.name)
             key += "|" + settings_hash(cls.signature())
             record = cache.get(key)
+            # A skip depends on the budget of the run that made it, so it is
+            # decided anew rather than taken from the cache.
+            if record is not None and record.get("status") == "skipped":
+                record = None
             if record is None:
                 reason = _projection(
                     previous, n, protocol.scaling_budget_seconds, memory_budget_mb
