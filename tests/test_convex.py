@@ -323,3 +323,23 @@ def test_parameter_errors(params, match):
     X, y, _ = make_heteroscedastic(n_samples=20, random_state=0)
     with pytest.raises(ValueError, match=match):
         ConvexQuantileRegressor(**params).fit(X, y)
+
+
+def test_validation_draws_are_the_same_at_every_epoch(bivariate):
+    # Early stopping compares epochs; in evaluation mode the energy score is
+    # estimated on the same seeded draws each time, so two evaluations of the
+    # same weights agree exactly and the global random state is not used.
+    model, X, _ = bivariate
+    module = model.net_.module_
+    was_training = module.training
+    features = torch.as_tensor(model._validated_features(X[:20]), dtype=torch.float32)
+    module.eval()
+    state = torch.get_rng_state()
+    first, second = module(features), module(features)
+    assert torch.equal(state, torch.get_rng_state())
+    torch.testing.assert_close(first, second, rtol=0, atol=0)
+    module.train()
+    try:
+        assert not torch.equal(module(features), module(features))
+    finally:
+        module.train(was_training)
