@@ -75,6 +75,33 @@ def _arguments():
     return args
 
 
+def _complete_models(records):
+    """The records of the models that have every (data set, split) of the
+    suite, and a note for each model left out.
+
+    A model that has run on only some of the splits (an interrupted run)
+    would be ranked on other test sets than the rest, and a data set it lacks
+    would drop out of every model's mean rank; it is left out of the tables
+    until a rerun completes it (the cache keeps what it has).
+    """
+    cells = {}
+    for record in records:
+        cells.setdefault(record["model"], set()).add(
+            (record["dataset"], record["split"])
+        )
+    every = set().union(*cells.values()) if cells else set()
+    notes = []
+    for model, done in cells.items():
+        if done != every:
+            notes.append(
+                f"{model} left out: it has {len(done)} of the {len(every)} "
+                "(data set, split) results of this suite; run the suite again "
+                "to complete them."
+            )
+    kept = [r for r in records if cells[r["model"]] == every]
+    return kept, notes
+
+
 def main():
     args = _arguments()
     # Thread variables must be set before numpy and the model libraries load.
@@ -159,6 +186,10 @@ def main():
         suite: list(filter(reported, ResultCache(raw / f"{suite}.jsonl").records()))
         for suite in SUITES
     }
+    report_notes = {suite: list(notes.get(suite, [])) for suite in SUITES}
+    for suite in ("uci", "generators"):
+        records[suite], left_out = _complete_models(records[suite])
+        report_notes[suite] += left_out
     header = (
         machine_description(args.threads)
         + f"\n\nData folder: `{folder}`.\n\nProtocol:\n\n"
@@ -168,7 +199,7 @@ def main():
     for suite in ("uci", "generators"):
         if records[suite]:
             text = _report.univariate_report(
-                suite, records[suite], header, notes.get(suite, [])
+                suite, records[suite], header, report_notes[suite]
             )
             (output / f"{suite}.md").write_text(text)
             written.append(f"{suite}.md")
