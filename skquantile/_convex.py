@@ -426,7 +426,8 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         # let validation pick sharper maps that under-covered (90% interval
         # coverage 0.856 against 0.887 after 20 epochs on 2000 rows of
         # make_heteroscedastic), for no gain in CRPS. For several targets the
-        # longer patience halved the energy score on the enb data set.
+        # longer patience halved the energy score on the enb data set (first
+        # 3 standard splits: 0.84 against 0.44).
         if self.n_outputs_ == 1:
             return 0
         return super()._auto_patience_steps()

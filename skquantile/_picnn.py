@@ -35,7 +35,8 @@ class ConvexPotentialNetwork(nn.Module):
 
     ``forward(X, latent)`` maps latent points ``latent`` of shape
     ``(n, n_points, n_outputs)``; without ``latent`` it maps
-    ``n_energy_samples`` fresh standard normal draws per row (training).
+    ``n_energy_samples`` standard normal draws per row: fresh ones in
+    training mode, the same seeded ones at every call in evaluation mode.
     """
 
     def __init__(
