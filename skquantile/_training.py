@@ -85,6 +85,11 @@ AUTO_PATIENCE_EPOCHS = 20
 AUTO_BATCH = (32, 256)
 
 
+def _epochs_for_steps(steps, n_rows, batch_size):
+    """Epochs of ``ceil(n_rows / batch_size)`` batches that make ``steps`` steps."""
+    return math.ceil(steps / math.ceil(n_rows / batch_size))
+
+
 def resolve_batch_size(batch_size, n_rows):
     """The batch size a fit on ``n_rows`` rows uses for ``batch_size``.
 
@@ -107,8 +112,9 @@ def resolve_max_epochs(max_epochs, n_rows, batch_size):
     """
     if max_epochs == "auto":
         low, high = AUTO_EPOCHS
-        steps_per_epoch = math.ceil(n_rows / batch_size)
-        max_epochs = min(high, max(low, math.ceil(AUTO_STEPS / steps_per_epoch)))
+        max_epochs = min(
+            high, max(low, _epochs_for_steps(AUTO_STEPS, n_rows, batch_size))
+        )
     return int(max_epochs)
 
 
@@ -123,9 +129,8 @@ def resolve_patience(
     learning rate is still high and the validation loss still noisy.
     """
     if n_iter_no_change == "auto":
-        steps_per_epoch = math.ceil(n_rows / batch_size)
         n_iter_no_change = max(
-            AUTO_PATIENCE_EPOCHS, math.ceil(patience_steps / steps_per_epoch)
+            AUTO_PATIENCE_EPOCHS, _epochs_for_steps(patience_steps, n_rows, batch_size)
         )
     return int(n_iter_no_change)
 
