@@ -97,6 +97,22 @@ def test_unsorted_levels_are_answered_in_the_given_order(fitted, data):
     )
 
 
+def test_predictions_do_not_depend_on_the_prediction_chunks(fitted):
+    # Inference runs in chunks of rows (4096 on the CPU); a row's quantiles
+    # must not depend on which chunk, or which position in it, it falls in.
+    X = np.random.default_rng(3).uniform(-1.0, 1.0, size=(9000, fitted.n_features_in_))
+    levels = [0.05, 0.5, 0.95]
+    whole = fitted.predict_quantile(X, levels)
+    parts = np.vstack(
+        [
+            fitted.predict_quantile(X[:1234], levels),
+            fitted.predict_quantile(X[1234:], levels),
+        ]
+    )
+    np.testing.assert_allclose(parts, whole, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(fitted.predict_cdf(X, whole[:, 1]), 0.5, atol=1e-9)
+
+
 def test_cdf_inverts_quantile(fitted_multi, data):
     model, _ = fitted_multi
     X = data[0][:50]
