@@ -70,10 +70,13 @@ def _run_split(cache, dataset, split, threads, data, classes, n_draws):
         print(f"  [multioutput] {dataset} split {split} {cls.name}: {status}")
 
 
-def run_multioutput(protocol, folder, threads, cache_path):
-    """Run the multi-target suite; returns notes about skipped sets."""
+def run_multioutput(protocol, folder, threads, cache_path, only_models=None):
+    """Run the multi-target suite; returns notes about skipped sets.
+
+    ``only_models`` optionally restricts the run to the given model names.
+    """
     cache = ResultCache(cache_path)
-    classes, _ = available_models(MULTIOUTPUT)
+    classes, _ = available_models(MULTIOUTPUT, only_models)
     notes = []
     for dataset in _data.MULTIOUTPUT_SETS:
         loaded = _data.load_multioutput(folder, dataset)

@@ -43,7 +43,8 @@ def _arguments():
     parser.add_argument(
         "--models",
         default=None,
-        help="comma-separated model names to restrict the univariate suites to",
+        help="comma-separated model names to restrict the model suites to "
+        "(uci, generators, multioutput, scaling)",
     )
     parser.add_argument(
         "--splits",
@@ -120,7 +121,7 @@ def main():
         settings_hash,
     )
     from _config import FULL, QUICK
-    from _models import UNIVARIATE
+    from _models import MULTIOUTPUT, UNIVARIATE
 
     protocol = QUICK if args.quick else FULL
     protocol = protocol.shortened(args.splits, args.scaling_budget)
@@ -152,7 +153,9 @@ def main():
             elif suite == "multioutput":
                 from _multioutput import run_multioutput
 
-                notes[suite] = run_multioutput(protocol, folder, args.threads, cache)
+                notes[suite] = run_multioutput(
+                    protocol, folder, args.threads, cache, args.models
+                )
             elif suite == "scaling":
                 from _scaling import run_scaling
 
@@ -175,7 +178,9 @@ def main():
     # Only the results measured with this thread count, and with the current
     # configuration of each model (its settings hash ends the cache key), are
     # reported.
-    current = {cls.name: settings_hash(cls.signature()) for cls, _ in UNIVARIATE}
+    current = {
+        cls.name: settings_hash(cls.signature()) for cls, _ in UNIVARIATE + MULTIOUTPUT
+    }
 
     def reported(record):
         model = record.get("model")
