@@ -608,10 +608,17 @@ def summary_report(records, header, quick):
                 f"{m} {v:.2f}"
                 for m, v in sorted(mean_rank.items(), key=lambda kv: kv[1])
             )
+            tied = [
+                m
+                for m, v in mean_rank.items()
+                if m != IQR and np.isclose(v, mean_rank[IQR])
+            ]
             add(
                 f"{IQR} has the best mean rank by {label} across the UCI sets",
-                mean_rank[IQR] <= best_other,
-                f"mean ranks over {complete.sum()} sets: {ranks_text}",
+                # A tie is not "the best": met only strictly below the others.
+                mean_rank[IQR] < best_other and not tied,
+                f"mean ranks over {complete.sum()} sets: {ranks_text}"
+                + (f" (tied with {', '.join(tied)})" if tied else ""),
             )
             subset_peers = [m for m in subset if m not in SKQUANTILE_NAMES]
             iqr = matrix[:, subset.index(IQR)]
