@@ -133,6 +133,8 @@ class ConvexWide(Convex):
     """
 
     name = "ConvexQuantileRegressor (tuned: context 3x128)"
+    #: Exploratory: run by the full protocol only, to keep --quick short.
+    full_protocol_only = True
     settings = (
         "hidden_layer_sizes=(128, 128, 128), other parameters at the defaults, "
         "StandardScaler on X, random_state=seed"

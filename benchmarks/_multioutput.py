@@ -77,6 +77,8 @@ def run_multioutput(protocol, folder, threads, cache_path, only_models=None):
     """
     cache = ResultCache(cache_path)
     classes, _ = available_models(MULTIOUTPUT, only_models)
+    if protocol.quick:
+        classes = [c for c in classes if not getattr(c, "full_protocol_only", False)]
     notes = []
     for dataset in _data.MULTIOUTPUT_SETS:
         loaded = _data.load_multioutput(folder, dataset)
