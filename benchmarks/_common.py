@@ -118,11 +118,17 @@ def library_versions():
     return versions
 
 
+def machine_label():
+    """Short name of this machine (CPU model and logical cores), stored with
+    every result so that times measured on different machines are told apart."""
+    return f"{_cpu_model()}, {os.cpu_count()} logical cores"
+
+
 def machine_description(threads):
     """One Markdown paragraph describing the machine, threads, date and versions."""
     versions = ", ".join(f"{k} {v}" for k, v in library_versions().items())
     return (
-        f"Machine: {_cpu_model()}, {os.cpu_count()} logical cores, "
+        f"Report built on: {_cpu_model()}, {os.cpu_count()} logical cores, "
         f"{_memory_gib():.1f} GiB RAM, {platform.system()} {platform.release()}, "
         f"Python {platform.python_version()}. Threads per model: **{threads}**. "
         f"Date: {datetime.date.today().isoformat()}.\n\nVersions: {versions}."
@@ -166,7 +172,9 @@ class ResultCache:
         return self._records.get(key)
 
     def put(self, record):
-        """Store ``record`` (a JSON-serialisable dict with a ``key``)."""
+        """Store ``record`` (a JSON-serialisable dict with a ``key``), with the
+        label of the machine that measured it."""
+        record.setdefault("machine", machine_label())
         self._records[record["key"]] = record
         with self.path.open("a") as handle:
             handle.write(json.dumps(record, default=_json_default) + "\n")

@@ -25,7 +25,48 @@ IQR = Incremental.name
 CONVEX = Convex.name
 CONVEX_TUNED = ConvexWide.name
 
+#: Machine of the results stored before each record carried its machine:
+#: every report of those runs names this one.
+LEGACY_MACHINE = "AMD EPYC, 2 logical cores"
+
 # %% Aggregation
+
+
+def machine_of(record):
+    """The machine that measured ``record``."""
+    return record.get("machine", LEGACY_MACHINE)
+
+
+def machines_section(records_by_suite):
+    """Markdown paragraph: which machine measured which models, per suite.
+
+    Accuracy does not depend on the machine; times do, and are compared here
+    only between results of the same machine.
+    """
+    used = defaultdict(lambda: defaultdict(set))
+    for suite, records in records_by_suite.items():
+        for record in records:
+            if "model" in record:
+                used[machine_of(record)][suite].add(record["model"])
+    if len(used) <= 1:
+        only = next(iter(used), None)
+        return f"Results measured on: {only}.\n\n" if only else ""
+    text = (
+        "Results measured on several machines (scores do not depend on the "
+        "machine; seconds do, and the targets on time compare only results "
+        "of one machine):\n\n"
+    )
+    for machine, suites in sorted(used.items()):
+        parts = "; ".join(
+            f"{suite}: {', '.join(sorted(models))}"
+            for suite, models in sorted(suites.items())
+        )
+        text += f"- **{machine}**: {parts}\n"
+    return text + "\n"
+
+
+def _same_machine(records, machine):
+    return [r for r in records if machine_of(r) == machine]
 
 
 def _ok(records):
@@ -307,7 +348,15 @@ def univariate_report(suite, records, header, notes):
         + [_fmt(_median(_ok(groups.get((d, m), [])), "fit_seconds"), 3) for m in models]
         for d in datasets
     ]
-    text += "### Fit seconds (median over splits)\n\n" + _table(["data"] + models, rows)
+    text += "### Fit seconds (median over splits)\n\n"
+    machines = {m: {machine_of(r) for r in records if r["model"] == m} for m in models}
+    if len(set().union(*machines.values())) > 1:
+        text += (
+            "Measured on different machines: "
+            + "; ".join(f"{m} on {', '.join(sorted(v))}" for m, v in machines.items())
+            + ". Compare seconds only between models of one machine.\n\n"
+        )
+    text += _table(["data"] + models, rows)
     text += "\n## Details per data set\n\n"
     gap = suite == "generators"
     columns = list(_DETAIL)
@@ -679,39 +728,46 @@ def summary_report(records, header, quick):
             )
 
     if IQR in models and LightGBM.name in models:
-        medians = np.array(
-            [
-                [
-                    _median(
-                        [r for r in uci if r["dataset"] == d and r["model"] == m],
-                        "fit_seconds",
-                    )
-                    for m in (IQR, LightGBM.name)
-                ]
-                for d in datasets
-            ]
-        )
-        slower = [
-            f"{d} {a:.2f}/{b:.2f} s"
-            for d, (a, b) in zip(datasets, medians, strict=True)
-            if a > b
-        ]
+        # Seconds compare only on one machine: the IQR's, per data set.
+        medians = []
+        for d in datasets:
+            mine = [r for r in uci if r["dataset"] == d and r["model"] == IQR]
+            theirs = _same_machine(
+                [r for r in uci if r["dataset"] == d and r["model"] == LightGBM.name],
+                machine_of(mine[0]),
+            )
+            medians.append(
+                (d, _median(mine, "fit_seconds"), _median(theirs, "fit_seconds"))
+            )
+        compared = [(d, a, b) for d, a, b in medians if np.isfinite(b)]
+        unmatched = [d for d, _, b in medians if not np.isfinite(b)]
         add(
             f"fitting {IQR} costs at most the 19 LightGBM models (UCI sets)",
-            not slower,
-            "IQR/LightGBM median fit seconds: "
-            + ", ".join(
-                f"{d} {a:.2f}/{b:.2f}"
-                for d, (a, b) in zip(datasets, medians, strict=True)
+            (all(a <= b for _, a, b in compared) and not unmatched)
+            if compared
+            else None,
+            "IQR/LightGBM median fit seconds (same machine): "
+            + (", ".join(f"{d} {a:.2f}/{b:.2f}" for d, a, b in compared) or "none")
+            + (
+                f"; LightGBM not measured on the IQR's machine for "
+                f"{', '.join(unmatched)}"
+                if unmatched
+                else ""
             ),
         )
 
     by_model = _scaling_by_model(records)
     iqr_scaling = [r for r in by_model.get(IQR, []) if r["status"] == "ok"]
     lgbm_scaling = {
-        r["n"]: r for r in by_model.get(LightGBM.name, []) if r["status"] == "ok"
+        (r["n"], machine_of(r)): r
+        for r in by_model.get(LightGBM.name, [])
+        if r["status"] == "ok"
     }
-    pairs = [(r, lgbm_scaling[r["n"]]) for r in iqr_scaling if r["n"] in lgbm_scaling]
+    pairs = [
+        (r, lgbm_scaling[r["n"], machine_of(r)])
+        for r in iqr_scaling
+        if (r["n"], machine_of(r)) in lgbm_scaling
+    ]
     if pairs:
         add(
             f"fitting {IQR} costs at most the 19 LightGBM models (scaling runs)",
@@ -719,7 +775,8 @@ def summary_report(records, header, quick):
             ", ".join(
                 f"n={a['n']}: {a['fit_seconds']:.1f}/{b['fit_seconds']:.1f} s"
                 for a, b in pairs
-            ),
+            )
+            + " (same machine)",
         )
 
     predict = {
@@ -731,6 +788,8 @@ def summary_report(records, header, quick):
     if IQR in predict:
         mine = predict[IQR]
         forest = predict.get(QuantileForest.name)
+        if forest is not None and machine_of(forest) != machine_of(mine):
+            forest = None  # a time from another machine does not compare
         # Not measuring the forest leaves the comparison, and the target, open.
         met = mine["predict_seconds"] < 1.0 and (
             forest is not None and mine["predict_seconds"] < forest["predict_seconds"]

@@ -92,12 +92,17 @@ def _run_models(cache, suite, dataset, split, threads, data, classes, extra=None
         print(f"  [{suite}] {dataset} split {split} {cls.name}: {status}", flush=True)
 
 
-def run_uci(protocol, folder, threads, cache_path, only_models=None):
-    """Run the UCI suite; returns the list of warnings about missing sets."""
+def run_uci(
+    protocol, folder, threads, cache_path, only_models=None, only_datasets=None
+):
+    """Run the UCI suite (or the sets in ``only_datasets``); returns the list
+    of warnings about missing sets."""
     cache = ResultCache(cache_path)
     classes, missing_models = available_models(UNIVARIATE, only_models)
     notes = [f"model not installed, skipped: {name}" for name in missing_models]
     for dataset, (_, published_splits) in _data.UCI_SETS.items():
+        if only_datasets is not None and dataset not in only_datasets:
+            continue
         loaded = _data.load_uci(folder, dataset)
         if loaded is None:
             notes.append(f"SKIPPED UCI set {dataset}: file not found in {folder}/uci")

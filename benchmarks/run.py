@@ -62,6 +62,12 @@ def _arguments():
         "is skipped (default: the protocol's)",
     )
     parser.add_argument(
+        "--datasets",
+        default=None,
+        help="comma-separated UCI sets to restrict the uci suite to (to split "
+        "a long run between processes)",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="rebuild the reports from the cached results without running",
@@ -73,6 +79,15 @@ def _arguments():
         parser.error(f"unknown suite(s) {sorted(unknown)}; choose among {SUITES}")
     if args.models is not None:
         args.models = [name.strip() for name in args.models.split(",")]
+    if args.datasets is not None:
+        from _data import UCI_SETS
+
+        args.datasets = [name.strip() for name in args.datasets.split(",")]
+        unknown = set(args.datasets) - set(UCI_SETS)
+        if unknown:
+            parser.error(
+                f"unknown UCI set(s) {sorted(unknown)}; choose among {list(UCI_SETS)}"
+            )
     return args
 
 
@@ -142,7 +157,7 @@ def main():
                 from _univariate import run_uci
 
                 notes[suite] = run_uci(
-                    protocol, folder, args.threads, cache, args.models
+                    protocol, folder, args.threads, cache, args.models, args.datasets
                 )
             elif suite == "generators":
                 from _univariate import run_generators
@@ -197,7 +212,9 @@ def main():
         report_notes[suite] += left_out
     header = (
         machine_description(args.threads)
-        + f"\n\nData folder: `{folder}`.\n\nProtocol:\n\n"
+        + "\n\n"
+        + _report.machines_section(records)
+        + f"Data folder: `{folder}`.\n\nProtocol:\n\n"
         + protocol.describe()
     )
     written = []

@@ -161,16 +161,30 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         ).astype(np.float32)
 
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        split = None
-        if self.early_stopping:
+        n_members = self._n_members(len(features))
+        validation, per_member = None, False
+        if self.early_stopping and n_members > 1:
+            masks = _training.member_masks(
+                len(features),
+                n_members,
+                self.validation_fraction,
+                np.random.RandomState(seed),
+            )
+            if masks is not None:
+                # Every row trains the members that did not hold it out; the
+                # rows held out by some member score those members.
+                target = np.hstack([target, masks])
+                held_out = masks.min(axis=1) == 0
+                validation = (features[held_out], target[held_out])
+                per_member = True
+        elif self.early_stopping:
             split = _training.train_validation_split(
                 len(features), self.validation_fraction, np.random.RandomState(seed)
             )
-        validation = None
-        if split is not None:
-            train, valid = split
-            validation = (features[valid], target[valid])
-            features, target = features[train], target[train]
+            if split is not None:
+                train, valid = split
+                validation = (features[valid], target[valid])
+                features, target = features[train], target[train]
         self.batch_size_ = _training.resolve_batch_size(self.batch_size, len(features))
         self.max_epochs_ = _training.resolve_max_epochs(
             self.max_epochs, len(features), self.batch_size_
@@ -187,11 +201,17 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             features,
             target,
             validation=validation,
+            per_member_validation=per_member,
             seed=seed,
             **self._training_options(),
         )
         self.n_iter_ = len(self.net_.history)
         return self
+
+    def _n_members(self, n_rows):
+        """Number of networks trained side by side (an ensemble if > 1) on
+        ``n_rows`` distinct training rows."""
+        return 1
 
     def _auto_patience_steps(self):
         """Optimiser steps that ``n_iter_no_change="auto"`` waits for."""

@@ -39,7 +39,9 @@ def crps_closed_form(quantile_function, z):
     y0, dy = values[..., :-1], values[..., 1:] - values[..., :-1]
     e = z[..., None] - y0
     tr = torch.minimum(torch.clamp(at[..., None] - x0, min=0.0), w)
-    fraction = tr / w
+    # An average of ensemble members can hold zero-width segments (two
+    # members' breakpoints at the same level); they add nothing to the score.
+    fraction = tr / w.clamp(min=torch.finfo(w.dtype).tiny)
     segments = (
         2.0 * e * x0 * w
         + e * w * w

@@ -7,6 +7,7 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from . import _training
 from ._base import BaseQuantileNetwork, _restore_on_failure
 from ._modules import IncrementalQuantileNetwork, WeightedCRPSLoss
 from ._validation import check_coverage, check_levels, check_n_samples
@@ -48,6 +49,18 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         Activation of the hidden layers. GELU, being smooth, fitted the
         smooth responses of the physical UCI sets (yacht, energy, naval)
         markedly better than ReLU.
+    n_members : int or "auto", default="auto"
+        Number of networks in the ensemble. The members are independent
+        networks (own initial weights; with ``early_stopping``, own held-out
+        rows and own best epoch) trained side by side in one batched module,
+        and the prediction is their average quantile function, which is again
+        monotone, piecewise linear with exponential tails, and never scores a
+        worse CRPS than the members' mean. ``"auto"`` is ``20000 // n_rows``
+        within 1 to 5: five networks up to 4000 training rows, fewer above,
+        one from 20 000 rows on. On the small UCI sets five networks had a
+        10-35% lower CRPS than one (boston, concrete, energy, yacht) for a
+        fit several times longer; ``n_members=1`` is the fastest fit. The
+        resolved number is ``n_members_``.
     max_epochs : int or "auto", default="auto"
         Maximum number of passes over the training data; the learning rate
         decays to zero along a cosine over these epochs. ``"auto"`` gives
@@ -65,6 +78,9 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
     early_stopping : bool, default=True
         Whether to hold out ``validation_fraction`` of the rows and stop when
         their CRPS stops improving, keeping the weights of the best epoch.
+        Each member of an ensemble holds out its own random rows and keeps
+        its own best epoch; training stops when no member has improved for
+        ``n_iter_no_change`` epochs.
         This is what keeps a network from over-fitting small data, where it
         would learn too narrow distributions. If ``False``, or if there are
         too few distinct rows to hold out one, training runs on all rows and
@@ -107,6 +123,9 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         The mini-batch size used (``batch_size`` with ``"auto"`` resolved).
     n_iter_no_change_ : int
         The patience used (``n_iter_no_change`` with ``"auto"`` resolved).
+    n_members_ : int
+        The number of networks in the ensemble (``n_members`` with
+        ``"auto"`` resolved).
     net_ : skorch.NeuralNet
         The trained network; its ``history`` holds the losses per epoch.
     n_features_in_ : int
@@ -158,6 +177,10 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         "n_knots": [Interval(Integral, 2, None, closed="left")],
         "knots": [StrOptions({"uniform"}), "array-like"],
         "n_pieces": [Interval(Integral, 1, None, closed="left")],
+        "n_members": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
     }
 
     def __init__(
@@ -168,6 +191,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         n_pieces=1,
         hidden_layer_sizes=(128, 128, 128),
         activation="gelu",
+        n_members="auto",
         max_epochs="auto",
         batch_size="auto",
         learning_rate_init=3e-3,
@@ -185,6 +209,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         self.n_pieces = n_pieces
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
+        self.n_members = n_members
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
@@ -355,7 +380,12 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
             "n_outputs": n_outputs,
             "knot_levels": self.knot_levels_,
             "n_pieces": self.n_pieces,
+            "n_members": self.n_members_,
         }
+
+    def _n_members(self, n_rows):
+        self.n_members_ = _training.resolve_n_members(self.n_members, n_rows)
+        return self.n_members_
 
     def _criterion(self):
         return WeightedCRPSLoss, {}

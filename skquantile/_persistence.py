@@ -247,6 +247,9 @@ def load_model(file, device="cpu"):
         if not hasattr(estimator, attribute):
             value = getattr(estimator, attribute[:-1])
             setattr(estimator, attribute, fallback if value == "auto" else value)
+    if hasattr(estimator, "n_members") and not hasattr(estimator, "n_members_"):
+        # Files written before ensembles existed hold one network.
+        estimator.n_members_ = 1
     sizes = estimator._check_layer_sizes(
         estimator.hidden_layer_sizes, "hidden_layer_sizes"
     )

@@ -1,0 +1,217 @@
+"""Ensembles of incremental networks: averaging, per-member early stopping."""
+
+import numpy as np
+import pytest
+import torch
+
+from skquantile import IncrementalQuantileRegressor, load_model, save_model
+from skquantile._crps import crps_closed_form
+from skquantile._training import float64_copy, member_masks, resolve_n_members
+from skquantile.datasets import make_heteroscedastic
+from skquantile.metrics import midpoint_levels
+
+SMALL = dict(hidden_layer_sizes=(16,), n_knots=8, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y, _ = make_heteroscedastic(n_samples=300, random_state=0)
+    return X, y
+
+
+def _member_quantiles(model, X, levels):
+    """Every member's quantiles in target units, shape (n_members, n, n_levels)."""
+    module = float64_copy(model.net_.module_)
+    features = torch.as_tensor(model._validated_features(X))
+    with torch.no_grad():
+        members = module.member_quantile_functions(features)
+        alpha = torch.as_tensor(levels).expand(*members.left_scale.shape, len(levels))
+        quantiles = members.quantile(alpha.contiguous())[:, :, 0].numpy()
+    return model._y_mean[0] + model._y_scale[0] * quantiles
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "expected"),
+    [(50, 5), (4000, 5), (5000, 4), (6000, 3), (10_000, 2), (19_999, 1), (10**6, 1)],
+)
+def test_auto_ensemble_size_shrinks_with_the_data(n_rows, expected):
+    assert resolve_n_members("auto", n_rows) == expected
+    assert resolve_n_members(3, n_rows) == 3
+
+
+def test_fitted_ensemble_size(data):
+    X, y = data
+    model = IncrementalQuantileRegressor(max_epochs=2, **SMALL).fit(X, y)
+    assert model.n_members_ == 5
+    assert model.net_.module_.n_members == 5
+    single = IncrementalQuantileRegressor(max_epochs=2, n_members=1, **SMALL)
+    assert single.fit(X, y).n_members_ == 1
+    # One network keeps plain Linear layers (and the state of older files).
+    assert isinstance(single.net_.module_.head, torch.nn.Linear)
+
+
+@pytest.mark.parametrize("n_pieces", [1, 3])
+def test_prediction_is_the_average_of_the_members_quantile_functions(data, n_pieces):
+    X, y = data
+    model = IncrementalQuantileRegressor(
+        max_epochs=10, n_members=3, n_pieces=n_pieces, **SMALL
+    ).fit(X, y)
+    # Levels in both tails, on knots and between them.
+    levels = np.array([1e-4, 0.01, 0.0625, 0.1, 0.33, 0.5, 0.77, 0.9375, 0.99, 0.9999])
+    members = _member_quantiles(model, X[:40], levels)
+    assert members.shape == (3, 40, len(levels))
+    # The members differ: they are independent networks.
+    assert np.abs(members[0] - members[1]).max() > 1e-3
+    np.testing.assert_allclose(
+        model.predict_quantile(X[:40], levels), members.mean(0), rtol=1e-10, atol=1e-10
+    )
+    # The average is a proper quantile function: increasing, and its CDF
+    # inverts it.
+    grid = np.linspace(1e-3, 1 - 1e-3, 301)
+    quantiles = model.predict_quantile(X[:40], grid)
+    assert (np.diff(quantiles, axis=1) > 0).all()
+    for j in (0, 75, 150, 299):
+        np.testing.assert_allclose(
+            model.predict_cdf(X[:40], quantiles[:, j]), grid[j], atol=1e-9
+        )
+
+
+def test_average_scores_no_worse_than_the_mean_member(data):
+    # The pinball loss is convex in the quantile, so the average quantile
+    # function never scores worse than the members on average, at any level.
+    X, y = data
+    X_test, y_test, _ = make_heteroscedastic(n_samples=500, random_state=1)
+    model = IncrementalQuantileRegressor(max_epochs=20, n_members=4, **SMALL)
+    model.fit(X, y)
+    levels = midpoint_levels(49)
+    members = _member_quantiles(model, X_test, levels)
+    ensemble = model.predict_quantile(X_test, levels)
+
+    def pinball(quantiles):
+        error = y_test[:, None] - quantiles
+        return np.maximum(levels * error, (levels - 1) * error).mean(-2)
+
+    member_scores = np.stack([pinball(q) for q in members])
+    assert (pinball(ensemble) <= member_scores.mean(0) + 1e-12).all()
+    # And strictly better overall: the members disagree.
+    assert pinball(ensemble).mean() < member_scores.mean()
+
+
+def test_members_hold_out_their_own_rows():
+    masks = member_masks(200, 5, 0.1, np.random.RandomState(0))
+    assert masks.shape == (200, 5)
+    # Each member holds out ceil(0.1 * 200) rows of its own.
+    assert ((masks == 0).sum(0) == 20).all()
+    assert len({tuple(np.flatnonzero(column == 0)) for column in masks.T}) == 5
+    assert member_masks(1, 2, 0.5, np.random.RandomState(0)) is None
+
+
+def test_each_member_keeps_the_weights_of_its_own_best_epoch(data):
+    X, y = data
+    model = IncrementalQuantileRegressor(
+        max_epochs=60, n_iter_no_change=5, n_members=3, **SMALL
+    ).fit(X, y)
+    history = np.array(model.net_.history[:, "valid_member_losses"])
+    assert history.shape == (model.n_iter_, 3)
+    np.testing.assert_allclose(
+        model.net_.history[:, "valid_loss"], history.mean(1), rtol=1e-12
+    )
+    best_epochs = history.argmin(0)
+    # The members stop improving at different epochs ...
+    assert len(set(best_epochs)) > 1
+    # ... and training stopped once none had improved for 5 epochs.
+    assert model.n_iter_ == best_epochs.max() + 1 + 5
+    # The restored members score their best losses on their held-out rows.
+    stopper = dict(model.net_.callbacks_)["early_stopping"]
+    np.testing.assert_allclose(
+        stopper._member_losses(model.net_), history.min(0), rtol=1e-5
+    )
+    np.testing.assert_array_equal(stopper.best_epoch_, best_epochs + 1)
+
+
+def test_members_train_only_on_the_rows_they_do_not_hold_out(data):
+    # A member's held-out rows carry no weight in its training loss: moving
+    # their targets far away leaves that member's gradient unchanged and
+    # changes the other members' gradients.
+    from skquantile._modules import IncrementalQuantileNetwork, WeightedCRPSLoss
+
+    torch.manual_seed(0)
+    module = IncrementalQuantileNetwork(2, 1, midpoint_levels(8), 1, (8,), "relu", 3)
+    X = torch.randn(6, 2)
+    target = torch.cat([torch.randn(6, 1), torch.ones(6, 1), torch.ones(6, 3)], dim=1)
+    target[:3, 2 + 1] = 0.0  # member 1 holds out rows 0-2
+    loss = WeightedCRPSLoss()(module(X), target)
+    loss.backward()
+    grad = module.head.bias.grad.clone()
+    module.zero_grad()
+    moved = target.clone()
+    moved[:3, 0] += 100.0
+    WeightedCRPSLoss()(module(X), moved).backward()
+    # Member 1's gradient does not see rows 0-2; members 0 and 2 do.
+    torch.testing.assert_close(module.head.bias.grad[1], grad[1])
+    assert not torch.allclose(module.head.bias.grad[0], grad[0])
+    assert not torch.allclose(module.head.bias.grad[2], grad[2])
+
+
+def test_without_early_stopping_every_member_trains_on_all_rows(data):
+    X, y = data
+    model = IncrementalQuantileRegressor(
+        max_epochs=4, n_members=2, early_stopping=False, **SMALL
+    ).fit(X, y)
+    assert model.n_iter_ == 4
+    assert "valid_loss" not in model.net_.history[-1]
+
+
+def test_too_few_rows_to_hold_out_trains_on_all_rows():
+    # Three copies of one row merge into one distinct row: none to hold out.
+    X = np.zeros((3, 1))
+    model = IncrementalQuantileRegressor(max_epochs=3, n_members=3, **SMALL)
+    model.fit(X, np.ones(3))
+    assert model.n_members_ == 3
+    assert "valid_loss" not in model.net_.history[-1]
+    assert np.isfinite(model.predict_quantile(X, [0.1, 0.9])).all()
+
+
+def test_ensemble_save_load_and_old_single_network_files(data, tmp_path):
+    X, y = data
+    model = IncrementalQuantileRegressor(max_epochs=3, n_members=2, **SMALL)
+    model.fit(X, y)
+    save_model(model, tmp_path / "ensemble.skq")
+    restored = load_model(tmp_path / "ensemble.skq")
+    levels = [0.01, 0.5, 0.99]
+    np.testing.assert_array_equal(
+        restored.predict_quantile(X, levels), model.predict_quantile(X, levels)
+    )
+    # A file written before ensembles existed: one network, no n_members.
+    single = IncrementalQuantileRegressor(max_epochs=3, n_members=1, **SMALL)
+    single.fit(X, y)
+    save_model(single, tmp_path / "single.skq")
+    payload = torch.load(tmp_path / "single.skq", weights_only=True)
+    del payload["fitted"]["n_members_"], payload["params"]["n_members"]
+    torch.save(payload, tmp_path / "single.skq")
+    old = load_model(tmp_path / "single.skq")
+    assert old.n_members_ == 1
+    np.testing.assert_array_equal(
+        old.predict_quantile(X, levels), single.predict_quantile(X, levels)
+    )
+
+
+def test_zero_width_segments_score_like_the_function_without_them():
+    # Averaging spline members can repeat a breakpoint; the CRPS is unchanged.
+    from skquantile._quantile_function import PiecewiseLinearQuantileFunction
+
+    levels = torch.tensor([0.1, 0.4, 0.6, 0.9], dtype=torch.float64)
+    values = torch.tensor([-1.0, 0.0, 0.5, 2.0], dtype=torch.float64)
+    scale = torch.tensor(0.3, dtype=torch.float64)
+    plain = PiecewiseLinearQuantileFunction(levels, values, scale, scale)
+    repeated = PiecewiseLinearQuantileFunction(
+        torch.tensor([0.1, 0.4, 0.4, 0.6, 0.9], dtype=torch.float64),
+        torch.tensor([-1.0, 0.0, 0.0, 0.5, 2.0], dtype=torch.float64),
+        scale,
+        scale,
+    )
+    for z in (-3.0, -0.5, 0.0, 0.2, 1.0, 4.0):
+        z = torch.tensor(z, dtype=torch.float64)
+        torch.testing.assert_close(
+            crps_closed_form(repeated, z), crps_closed_form(plain, z)
+        )
