@@ -106,6 +106,8 @@ class MemberEarlyStopping(Callback):
         net.history.record(self.monitor, float(losses.mean()))
         net.history.record("valid_member_losses", losses.tolist())
         improved = losses < self.best_losses_ - self.threshold
+        # Marked as a best epoch (in the printed log) when a member improved.
+        net.history.record(f"{self.monitor}_best", bool(improved.any()))
         self.best_losses_[improved] = losses[improved]
         self.best_epochs_[improved] = net.history[-1, "epoch"]
         self.member_misses_ = np.where(improved, 0, self.member_misses_ + 1)
@@ -384,6 +386,10 @@ def make_network(
     ]
     if verbose >= 2:
         callbacks.append(("progress_bar", ProgressBar()))
+    log_options = {}
+    if per_member_validation:
+        # The members' losses stay in the history, out of the printed table.
+        log_options["callbacks__print_log__keys_ignored"] = ["valid_member_losses"]
     net = NeuralNet(
         module=module,
         criterion=criterion,
@@ -399,6 +405,7 @@ def make_network(
         callbacks=callbacks,
         device=device,
         verbose=verbose,
+        **log_options,
         **{f"module__{key}": value for key, value in module_params.items()},
         **{f"criterion__{key}": value for key, value in criterion_params.items()},
     )
