@@ -137,8 +137,11 @@ def test_auto_training_sizes_follow_the_number_of_rows(n_rows, batch, epochs, pa
 def test_fitted_training_sizes(make, data):
     X, y, _ = data
     model = make(max_epochs=2).fit(X, y)
-    # The sizes are resolved on the rows left after the validation split.
-    n_train = len(X) - int(np.ceil(model.validation_fraction * len(X)))
+    # The sizes are resolved on the rows an epoch passes over: those left
+    # after the validation split, or all rows for an ensemble, whose members
+    # each give zero weight to rows of their own.
+    ensemble = getattr(model, "n_members_", 1) > 1
+    n_train = len(X) - (0 if ensemble else int(np.ceil(0.1 * len(X))))
     steps = int(np.ceil(n_train / model.batch_size_))
     assert model.batch_size_ == min(256, max(32, n_train // 8))
     patience = max(20, int(np.ceil(800 / steps)))
@@ -153,6 +156,10 @@ def test_fitted_training_sizes(make, data):
     assert model.max_epochs_ == 2
     fixed = make(max_epochs=2, batch_size=16, n_iter_no_change=3).fit(X, y)
     assert (fixed.batch_size_, fixed.n_iter_no_change_) == (16, 3)
+    if ensemble:
+        single = make(max_epochs=2, n_members=1).fit(X, y)
+        n_single = len(X) - int(np.ceil(0.1 * len(X)))
+        assert single.batch_size_ == min(256, max(32, n_single // 8))
 
 
 def test_tiny_data_trains_without_a_validation_split(make):
