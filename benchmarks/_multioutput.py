@@ -70,17 +70,24 @@ def _run_split(cache, dataset, split, threads, data, classes, n_draws):
         print(f"  [multioutput] {dataset} split {split} {cls.name}: {status}")
 
 
-def run_multioutput(protocol, folder, threads, cache_path, only_models=None):
+def run_multioutput(
+    protocol, folder, threads, cache_path, only_models=None, only_datasets=None
+):
     """Run the multi-target suite; returns notes about skipped sets.
 
-    ``only_models`` optionally restricts the run to the given model names.
+    ``only_models`` and ``only_datasets`` optionally restrict the run to the
+    given model names and data sets (Mulan sets or generator names).
     """
+
+    def wanted(dataset):
+        return only_datasets is None or dataset in only_datasets
+
     cache = ResultCache(cache_path)
     classes, _ = available_models(MULTIOUTPUT, only_models)
     if protocol.quick:
         classes = [c for c in classes if not getattr(c, "full_protocol_only", False)]
     notes = []
-    for dataset in _data.MULTIOUTPUT_SETS:
+    for dataset in filter(wanted, _data.MULTIOUTPUT_SETS):
         loaded = _data.load_multioutput(folder, dataset)
         if loaded is None:
             notes.append(
@@ -95,6 +102,8 @@ def run_multioutput(protocol, folder, threads, cache_path, only_models=None):
             data = (X[train], Y[train], X[test], Y[test])
             _run_split(cache, dataset, split, threads, data, classes, protocol.n_draws)
     for dataset, make in _data.multioutput_generators().items():
+        if not wanted(dataset):
+            continue
         for seed in range(protocol.multioutput_splits):
             X_train, Y_train, truth = make(
                 protocol.multioutput_generator_train, random_state=seed

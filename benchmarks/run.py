@@ -64,8 +64,8 @@ def _arguments():
     parser.add_argument(
         "--datasets",
         default=None,
-        help="comma-separated UCI sets to restrict the uci suite to (to split "
-        "a long run between processes)",
+        help="comma-separated data sets to restrict the uci and multioutput "
+        "suites to (to split a long run between processes)",
     )
     parser.add_argument(
         "--report-only",
@@ -80,14 +80,13 @@ def _arguments():
     if args.models is not None:
         args.models = [name.strip() for name in args.models.split(",")]
     if args.datasets is not None:
-        from _data import UCI_SETS
+        from _data import MULTIOUTPUT_SETS, UCI_SETS
 
+        known = [*UCI_SETS, *MULTIOUTPUT_SETS, "correlated horizons", "two targets"]
         args.datasets = [name.strip() for name in args.datasets.split(",")]
-        unknown = set(args.datasets) - set(UCI_SETS)
+        unknown = set(args.datasets) - set(known)
         if unknown:
-            parser.error(
-                f"unknown UCI set(s) {sorted(unknown)}; choose among {list(UCI_SETS)}"
-            )
+            parser.error(f"unknown data set(s) {sorted(unknown)}; choose among {known}")
     return args
 
 
@@ -169,7 +168,7 @@ def main():
                 from _multioutput import run_multioutput
 
                 notes[suite] = run_multioutput(
-                    protocol, folder, args.threads, cache, args.models
+                    protocol, folder, args.threads, cache, args.models, args.datasets
                 )
             elif suite == "scaling":
                 from _scaling import run_scaling
