@@ -3,7 +3,7 @@
 One command runs every suite and writes Markdown tables and PNG plots::
 
     python benchmarks/run.py            # full protocol -> benchmarks/results/
-    python benchmarks/run.py --quick    # about 13 minutes -> benchmarks/results/quick/
+    python benchmarks/run.py --quick    # a short run -> benchmarks/results/quick/
     python benchmarks/run.py --only uci,scaling --threads 2 --data /path/to/data
 
 Suites: ``uci`` (the nine UCI sets), ``generators`` (the package's

@@ -58,8 +58,8 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         worse CRPS than the members' mean. ``"auto"`` is ``20000 // n_rows``
         within 1 to 5: five networks up to 4000 training rows, fewer above,
         one from 20 000 rows on. On the small UCI sets five networks had a
-        10-35% lower CRPS than one (boston, concrete, energy, yacht) for a
-        fit several times longer; ``n_members=1`` is the fastest fit. The
+        12-33% lower CRPS than one (boston, concrete, energy, yacht) for a
+        fit two to four times longer; ``n_members=1`` is the fastest fit. The
         resolved number is ``n_members_``.
     max_epochs : int or "auto", default="auto"
         Maximum number of passes over the training data; the learning rate
