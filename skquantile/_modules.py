@@ -244,6 +244,22 @@ def _split_intervals(levels, values, shares):
     return split(levels, inner[..., 0, :, :]), split(values, inner[..., 1, :, :])
 
 
+def row_scores(quantile_function, target):
+    """The CRPS of every row (mean over its outputs), and the target's weights.
+
+    ``target`` holds the observations in its first ``n_outputs`` columns, the
+    row weight next, then (for an ensemble with held-out rows) one 0/1
+    column per member. Returns the scores, of shape ``(n_members, n_rows)``
+    for member functions and ``(n_rows,)`` otherwise, the weights and the
+    member columns (no columns without them).
+    """
+    shape = quantile_function.left_scale.shape
+    n_outputs = shape[-1]
+    observed = target[:, :n_outputs].expand(shape)
+    scores = crps_closed_form(quantile_function, observed).mean(-1)
+    return scores, target[:, n_outputs], target[:, n_outputs + 1 :]
+
+
 class WeightedCRPSLoss(nn.Module):
     """Weighted mean closed-form CRPS of a batch.
 
@@ -260,15 +276,12 @@ class WeightedCRPSLoss(nn.Module):
     """
 
     def forward(self, quantile_function, target):
-        n_outputs = quantile_function.left_scale.shape[-1]
-        observed, weight = target[:, :n_outputs], target[:, n_outputs]
-        observed = observed.expand(quantile_function.left_scale.shape)
-        scores = crps_closed_form(quantile_function, observed).mean(-1)
+        scores, weight, members = row_scores(quantile_function, target)
         if scores.ndim == 1:
             return (weight * scores).sum() / weight.sum()
         # Members: columns after the weight say which rows train which member.
         weight = weight.expand_as(scores)
-        if target.shape[1] > n_outputs + 1:
-            weight = weight * target[:, n_outputs + 1 :].T
+        if members.shape[1]:
+            weight = weight * members.T
         total = weight.sum().clamp(min=torch.finfo(weight.dtype).tiny)
         return (weight * scores).sum() / total

@@ -88,6 +88,9 @@ class MemberEarlyStopping(Callback):
         self.sink = sink
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        # On the training device once, not at every epoch.
+        self.X_valid = self.X_valid.to(net.device)
+        self.target_valid = self.target_valid.to(net.device)
         n_members = net.module_.n_members
         self.best_losses_ = np.full(n_members, np.inf)
         self.member_misses_ = np.zeros(n_members, dtype=int)
@@ -130,11 +133,13 @@ class MemberEarlyStopping(Callback):
             net.module_.load_state_dict(self.best_model_weights_)
 
     def _keep_best(self, module, improved):
-        state = module.state_dict()
         if self.best_model_weights_ is None:
             self.best_model_weights_ = {
-                key: value.detach().clone() for key, value in state.items()
+                key: value.detach().clone()
+                for key, value in module.state_dict().items()
             }
+            return
+        if not improved.any():
             return
         rows = torch.as_tensor(improved, device=next(module.parameters()).device)
         for key, value in module.named_parameters():
@@ -142,28 +147,22 @@ class MemberEarlyStopping(Callback):
 
     def _member_losses(self, net, chunk_size=8192):
         """Each member's weighted mean CRPS on the rows it held out."""
-        from ._crps import crps_closed_form
+        from ._modules import row_scores
 
         module = net.module_
         was_training = module.training
         module.eval()
         totals = torch.zeros(module.n_members, dtype=torch.float64)
         weights = torch.zeros(module.n_members, dtype=torch.float64)
-        n_outputs = module.n_outputs
         try:
             with torch.no_grad():
                 for start in range(0, len(self.X_valid), chunk_size):
-                    X = self.X_valid[start : start + chunk_size].to(net.device)
-                    target = self.target_valid[start : start + chunk_size]
-                    target = target.to(net.device)
-                    members = module.member_quantile_functions(X)
-                    observed = target[:, :n_outputs]
-                    held_out = target[:, n_outputs, None] * (
-                        1.0 - target[:, n_outputs + 1 :]
+                    rows = slice(start, start + chunk_size)
+                    members = module.member_quantile_functions(self.X_valid[rows])
+                    scores, weight, trains = row_scores(
+                        members, self.target_valid[rows]
                     )
-                    scores = crps_closed_form(
-                        members, observed.expand(members.left_scale.shape)
-                    ).mean(-1)
+                    held_out = weight[:, None] * (1.0 - trains)
                     totals += (scores * held_out.T).sum(-1).double().cpu()
                     weights += held_out.sum(0).double().cpu()
         finally:
