@@ -90,6 +90,10 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
         ],
+        "n_members": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -210,8 +214,9 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
 
     def _n_members(self, n_rows):
         """Number of networks trained side by side (an ensemble if > 1) on
-        ``n_rows`` distinct training rows."""
-        return 1
+        ``n_rows`` distinct training rows, recorded as ``n_members_``."""
+        self.n_members_ = _training.resolve_n_members(self.n_members, n_rows)
+        return self.n_members_
 
     def _auto_patience_steps(self):
         """Optimiser steps that ``n_iter_no_change="auto"`` waits for."""

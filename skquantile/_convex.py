@@ -38,6 +38,19 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         rows than ``"relu"``, which matters most for prediction regions.
     potential_layer_sizes : array-like of int, default=(32, 32)
         Widths of the layers of the input-convex network ``phi``.
+    n_members : int or "auto", default="auto"
+        Number of networks in the ensemble. The members are independent
+        networks (own initial weights; with ``early_stopping``, own held-out
+        rows and own best epoch) trained side by side in one batched module.
+        The ensemble's potential is the members' mean potential, which is
+        convex, so its map (the average of the members' maps at the same
+        latent point) is again monotone and keeps every method of the
+        estimator exact. ``"auto"`` is ``20000 // n_rows`` within 1 to 5:
+        five networks up to 4000 training rows, fewer above, one from 20 000
+        rows on. On the small multi-target sets five networks had an energy
+        score 10-15% lower than one network (slump, first 3 standard splits:
+        8.70 against 7.72); ``n_members=1`` is the fastest fit. The resolved
+        number is ``n_members_``.
     n_energy_samples : int, default=32
         Draws per row used to estimate the energy score in training.
     beta : float, default=1.0
@@ -96,6 +109,9 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         The mini-batch size used (``batch_size`` with ``"auto"`` resolved).
     n_iter_no_change_ : int
         The patience used (``n_iter_no_change`` with ``"auto"`` resolved).
+    n_members_ : int
+        The number of networks in the ensemble (``n_members`` with
+        ``"auto"`` resolved).
     net_ : skorch.NeuralNet
         The trained network; its ``history`` holds the losses per epoch.
     n_features_in_ : int
@@ -151,6 +167,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         hidden_layer_sizes=(64, 64),
         activation="silu",
         potential_layer_sizes=(32, 32),
+        n_members="auto",
         n_energy_samples=32,
         beta=1.0,
         max_epochs="auto",
@@ -168,6 +185,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.potential_layer_sizes = potential_layer_sizes
+        self.n_members = n_members
         self.n_energy_samples = n_energy_samples
         self.beta = beta
         self.max_epochs = max_epochs
@@ -419,6 +437,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
                 self.potential_layer_sizes, "potential_layer_sizes", allow_empty=False
             ),
             "n_energy_samples": self.n_energy_samples,
+            "n_members": self.n_members_,
         }
 
     def _auto_patience_steps(self):

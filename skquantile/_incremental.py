@@ -7,7 +7,6 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from . import _training
 from ._base import BaseQuantileNetwork, _restore_on_failure
 from ._modules import IncrementalQuantileNetwork, WeightedCRPSLoss
 from ._validation import check_coverage, check_levels, check_n_samples
@@ -177,10 +176,6 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         "n_knots": [Interval(Integral, 2, None, closed="left")],
         "knots": [StrOptions({"uniform"}), "array-like"],
         "n_pieces": [Interval(Integral, 1, None, closed="left")],
-        "n_members": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
     }
 
     def __init__(
@@ -382,10 +377,6 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
             "n_pieces": self.n_pieces,
             "n_members": self.n_members_,
         }
-
-    def _n_members(self, n_rows):
-        self.n_members_ = _training.resolve_n_members(self.n_members, n_rows)
-        return self.n_members_
 
     def _criterion(self):
         return WeightedCRPSLoss, {}

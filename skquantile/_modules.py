@@ -169,6 +169,10 @@ class IncrementalQuantileNetwork(nn.Module):
             return average_quantile_functions(quantile_function, self.n_pieces)
         return quantile_function
 
+    def member_outputs(self, X):
+        """What the members are scored on: :meth:`member_quantile_functions`."""
+        return self.member_quantile_functions(X)
+
     def member_quantile_functions(self, X):
         """Every member's quantile functions (leading members dimension if
         ``n_members > 1``), in any mode."""
@@ -260,6 +264,23 @@ def row_scores(quantile_function, target):
     return scores, target[:, n_outputs], target[:, n_outputs + 1 :]
 
 
+def weighted_member_mean(scores, weight, members):
+    """Weighted mean of per-row scores, each member on the rows that train it.
+
+    ``scores`` are ``(n_rows,)``, or ``(n_members, n_rows)`` for every member
+    of an ensemble; ``members`` holds one 0/1 column per member (1 where the
+    row trains that member), or no columns when every row trains every
+    member. Each member then follows the gradient of its own loss.
+    """
+    if scores.ndim == 1:
+        return (weight * scores).sum() / weight.sum()
+    weight = weight.expand_as(scores)
+    if members.shape[1]:
+        weight = weight * members.T
+    total = weight.sum().clamp(min=torch.finfo(weight.dtype).tiny)
+    return (weight * scores).sum() / total
+
+
 class WeightedCRPSLoss(nn.Module):
     """Weighted mean closed-form CRPS of a batch.
 
@@ -276,12 +297,9 @@ class WeightedCRPSLoss(nn.Module):
     """
 
     def forward(self, quantile_function, target):
-        scores, weight, members = row_scores(quantile_function, target)
-        if scores.ndim == 1:
-            return (weight * scores).sum() / weight.sum()
-        # Members: columns after the weight say which rows train which member.
-        weight = weight.expand_as(scores)
-        if members.shape[1]:
-            weight = weight * members.T
-        total = weight.sum().clamp(min=torch.finfo(weight.dtype).tiny)
-        return (weight * scores).sum() / total
+        return weighted_member_mean(*self.row_scores(quantile_function, target))
+
+    def row_scores(self, quantile_function, target):
+        """The CRPS of every row (and member), the weights and the member
+        columns (:func:`row_scores`)."""
+        return row_scores(quantile_function, target)

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._modules import make_mlp
+from ._modules import _linear, make_mlp, weighted_member_mean
 
 #: Added to the diagonal of the quadratic part so the map is strictly monotone.
 MIN_CURVATURE = 1e-3
@@ -37,6 +37,17 @@ class ConvexPotentialNetwork(nn.Module):
     ``(n, n_points, n_outputs)``; without ``latent`` it maps
     ``n_energy_samples`` standard normal draws per row: fresh ones in
     training mode, the same seeded ones at every call in evaluation mode.
+
+    With ``n_members > 1`` the module is an ensemble of that many
+    independent networks (own weights, own initialisation) evaluated side by
+    side, every parameter with a leading members dimension. The potential
+    of the ensemble is the members' mean potential, a mean of convex
+    functions and so convex: its gradient, the ensemble's map, is the
+    average of the members' maps at the same latent point, again a monotone
+    map (in one dimension the average quantile function). In training mode
+    ``forward`` returns every member's draws (fresh latent draws of its own,
+    a leading members dimension), so that each member is trained on its own
+    energy score; in evaluation mode it returns the ensemble's draws.
     """
 
     def __init__(
@@ -47,35 +58,45 @@ class ConvexPotentialNetwork(nn.Module):
         activation,
         potential_layer_sizes,
         n_energy_samples,
+        n_members=1,
     ):
         super().__init__()
         self.n_outputs = n_outputs
         self.n_energy_samples = n_energy_samples
-        self.context, width = make_mlp(n_features, hidden_layer_sizes, activation)
+        self.n_members = n_members
+        self.context, width = make_mlp(
+            n_features, hidden_layer_sizes, activation, n_members
+        )
         d = n_outputs
-        self.location = nn.Linear(width, d)
+        self.location = _linear(width, d, n_members)
         self.n_triangle = d * (d + 1) // 2
-        self.cholesky = nn.Linear(width, self.n_triangle)
+        self.cholesky = _linear(width, self.n_triangle, n_members)
         rows, columns = torch.tril_indices(d, d)
         self.register_buffer("tril_rows", rows)
         self.register_buffer("tril_columns", columns)
         with torch.no_grad():
             self.cholesky.weight.mul_(0.1)
-            self.cholesky.bias.copy_((rows == columns).float())
+            diagonal = (rows == columns).float()
+            self.cholesky.bias.copy_(diagonal.expand_as(self.cholesky.bias))
             self.location.weight.mul_(0.1)
             self.location.bias.zero_()
 
         sizes = list(potential_layer_sizes)
-        self.u_gates = nn.ModuleList(nn.Linear(width, d) for _ in sizes)
-        self.u_layers = nn.ModuleList(nn.Linear(d, size) for size in sizes)
-        self.context_layers = nn.ModuleList(nn.Linear(width, size) for size in sizes)
-        self.z_gates = nn.ModuleList(nn.Linear(width, size) for size in sizes[:-1])
+        members = () if n_members == 1 else (n_members,)
+        self.u_gates = nn.ModuleList(_linear(width, d, n_members) for _ in sizes)
+        self.u_layers = nn.ModuleList(_linear(d, size, n_members) for size in sizes)
+        self.context_layers = nn.ModuleList(
+            _linear(width, size, n_members) for size in sizes
+        )
+        self.z_gates = nn.ModuleList(
+            _linear(width, size, n_members) for size in sizes[:-1]
+        )
         self.z_weights = nn.ParameterList(
-            nn.Parameter(torch.randn(size, previous) * 0.1 - 2.0)
+            nn.Parameter(torch.randn(*members, size, previous) * 0.1 - 2.0)
             for previous, size in zip(sizes[:-1], sizes[1:], strict=True)
         )
-        self.output_gate = nn.Linear(width, sizes[-1])
-        self.output_weight = nn.Parameter(torch.full((sizes[-1],), -3.0))
+        self.output_gate = _linear(width, sizes[-1], n_members)
+        self.output_weight = nn.Parameter(torch.full((*members, sizes[-1]), -3.0))
 
     def forward(self, X, latent=None):
         context = self.context(X)
@@ -85,22 +106,41 @@ class ConvexPotentialNetwork(nn.Module):
             # seeded points at every epoch, so two epochs are compared on
             # common draws and the Monte Carlo noise of the estimate does not
             # decide when training stops.
-            generator = None
-            if not self.training:
-                generator = torch.Generator(device=context.device)
-                generator.manual_seed(VALIDATION_SEED)
-            latent = torch.randn(
-                len(X),
-                self.n_energy_samples,
-                self.n_outputs,
-                dtype=context.dtype,
-                device=context.device,
-                generator=generator,
-            )
+            latent = self._draw_latent(context, own_per_member=self.training)
         return self.transport(latent, context)
 
+    def member_outputs(self, X):
+        """Every member's draws at the seeded evaluation points, shape
+        ``(n_members, n, n_energy_samples, n_outputs)``, in any mode: the
+        members are scored on common latent points."""
+        context = self.context(X)
+        latent = self._draw_latent(context, own_per_member=False)
+        return self.transport(latent.expand(self.n_members, *latent.shape), context)
+
+    def _draw_latent(self, context, own_per_member):
+        generator = None
+        if not self.training:
+            generator = torch.Generator(device=context.device)
+            generator.manual_seed(VALIDATION_SEED)
+        members = (self.n_members,) if own_per_member and self.n_members > 1 else ()
+        return torch.randn(
+            *members,
+            context.shape[-2],
+            self.n_energy_samples,
+            self.n_outputs,
+            dtype=context.dtype,
+            device=context.device,
+            generator=generator,
+        )
+
     def transport(self, latent, context):
-        """``grad_u psi(u; c)`` at ``u = latent`` of shape (n, n_points, d)."""
+        """``grad_u psi(u; c)`` at ``u = latent`` of shape (n, n_points, d).
+
+        For an ensemble, ``latent`` of shape (n_members, n, n_points, d)
+        gives each member's map at its own points; latent points shared by
+        the members give the ensemble's map (the gradient of the mean
+        potential).
+        """
         with torch.enable_grad():
             if not latent.requires_grad:
                 latent = latent.detach().requires_grad_(True)
@@ -112,32 +152,70 @@ class ConvexPotentialNetwork(nn.Module):
         return gradient
 
     def potential(self, latent, context):
-        """``psi(u; c)`` of shape (n, n_points) for ``u = latent`` (n, n_points, d)."""
+        """``psi(u; c)`` of shape (n, n_points) for ``u = latent`` (n, n_points, d).
+
+        For an ensemble, ``latent`` of shape (n_members, n, n_points, d)
+        gives each member's potential, (n_members, n, n_points); shared
+        latent points give the members' mean potential.
+        """
+        if self.n_members == 1:
+            return self._potential(latent, context)
+        if latent.ndim == 3:
+            shared = latent.expand(self.n_members, *latent.shape)
+            return self._potential(shared, context).mean(0)
+        return self._potential(latent, context)
+
+    def _potential(self, latent, context):
         d = self.n_outputs
-        context = context[:, None, :]
         lower = torch.zeros(
-            *context.shape[:1], d, d, dtype=latent.dtype, device=latent.device
+            *context.shape[:-1], d, d, dtype=latent.dtype, device=latent.device
         )
-        lower[:, self.tril_rows, self.tril_columns] = self.cholesky(context[:, 0])
-        transformed = torch.einsum("nji,npj->npi", lower, latent)
+        lower[..., self.tril_rows, self.tril_columns] = self.cholesky(context)
+        context = context.unsqueeze(-2)
+        transformed = torch.einsum("...nji,...npj->...npi", lower, latent)
         quadratic = 0.5 * (transformed**2).sum(-1) + 0.5 * MIN_CURVATURE * (
             latent**2
         ).sum(-1)
-        linear = (self.location(context) * latent).sum(-1)
+        linear = (self._context_term(self.location, context) * latent).sum(-1)
 
         z = None
         for k, (u_gate, u_layer, context_layer) in enumerate(
             zip(self.u_gates, self.u_layers, self.context_layers, strict=True)
         ):
-            pre = u_layer(latent * u_gate(context)) + context_layer(context)
+            gated = latent * self._context_term(u_gate, context)
+            pre = self._point_term(u_layer, gated) + self._context_term(
+                context_layer, context
+            )
             if z is not None:
-                gate = F.softplus(self.z_gates[k - 1](context))
+                gate = F.softplus(self._context_term(self.z_gates[k - 1], context))
                 weight = F.softplus(self.z_weights[k - 1]) / weight_scale(z)
-                pre = pre + (z * gate) @ weight.T
+                pre = pre + self._member_matmul(z * gate, weight.transpose(-1, -2))
             z = F.softplus(pre)
         output_weight = F.softplus(self.output_weight)
-        convex = (z * F.softplus(self.output_gate(context))) @ output_weight
+        gated = z * F.softplus(self._context_term(self.output_gate, context))
+        if self.n_members == 1:
+            convex = gated @ output_weight
+        else:
+            convex = (gated @ output_weight[:, None, :, None])[..., 0]
         return linear + quadratic + convex
+
+    def _member_matmul(self, values, weight):
+        """``values`` (..., n, n_points, k) times each member's ``weight`` (k, j)."""
+        if self.n_members == 1:
+            return values @ weight
+        return values @ weight.unsqueeze(-3)
+
+    def _context_term(self, layer, context):
+        """``layer`` of the context (shape (..., n, 1, width)), for all points."""
+        if self.n_members == 1:
+            return layer(context)
+        return layer(context[..., 0, :]).unsqueeze(-2)
+
+    def _point_term(self, layer, values):
+        """``layer`` of per-point values of shape (..., n, n_points, k)."""
+        if self.n_members == 1:
+            return layer(values)
+        return layer(values.flatten(1, 2)).unflatten(1, values.shape[1:3])
 
 
 def weight_scale(z):
@@ -146,13 +224,33 @@ def weight_scale(z):
     return z.shape[-1]
 
 
+def energy_row_scores(draws, target, beta=1.0):
+    """The energy score of every row, and the target's weights.
+
+    ``draws`` are ``(n, n_draws, d)``, or ``(n_members, n, n_draws, d)``
+    for every member of an ensemble. ``target`` holds the observations in
+    its first ``d`` columns, the row weight next, then (for an ensemble with
+    held-out rows) one 0/1 column per member. For draws ``w_1..w_N`` of one
+    row and observation ``y`` the unbiased estimate is ``mean_k |w_k -
+    y|^beta - sum_{j != k} |w_j - w_k|^beta / (2 N (N - 1))``. Returns the
+    scores (shape ``draws.shape[:-2]``), the weights and the member columns.
+    """
+    d, n_draws = draws.shape[-1], draws.shape[-2]
+    observed = target[:, :d]
+    to_observation = _norm(draws - observed[:, None, :], beta).mean(-1)
+    pairwise = _norm(draws[..., :, None, :] - draws[..., None, :, :], beta)
+    spread = pairwise.sum((-2, -1)) / (2.0 * n_draws * (n_draws - 1))
+    return to_observation - spread, target[:, d], target[:, d + 1 :]
+
+
 class WeightedEnergyScoreLoss(nn.Module):
     """Weighted mean energy score of model draws against observations.
 
-    For draws ``w_1..w_N`` of one row and observation ``y`` the unbiased
-    estimate is ``mean_k |w_k - y|^beta - sum_{j != k} |w_j - w_k|^beta /
-    (2 N (N - 1))``. The target carries the observations in its first columns
-    and the row weight in its last column.
+    The target carries the observations in its first columns, the row
+    weight next and, for an ensemble whose members hold out rows, one 0/1
+    column per member (:func:`energy_row_scores`). The draws of an ensemble
+    in training mode carry a leading members dimension: each member is
+    scored on the rows that train it (:func:`weighted_member_mean`).
     """
 
     def __init__(self, beta=1.0):
@@ -160,13 +258,12 @@ class WeightedEnergyScoreLoss(nn.Module):
         self.beta = beta
 
     def forward(self, draws, target):
-        observed, weight = target[:, :-1], target[:, -1]
-        n_draws = draws.shape[1]
-        to_observation = _norm(draws - observed[:, None, :], self.beta).mean(1)
-        pairwise = _norm(draws[:, :, None, :] - draws[:, None, :, :], self.beta)
-        spread = pairwise.sum((1, 2)) / (2.0 * n_draws * (n_draws - 1))
-        scores = to_observation - spread
-        return (weight * scores).sum() / weight.sum()
+        return weighted_member_mean(*self.row_scores(draws, target))
+
+    def row_scores(self, draws, target):
+        """The energy score of every row (and member), the weights and the
+        member columns (:func:`energy_row_scores`)."""
+        return energy_row_scores(draws, target, self.beta)
 
 
 def _norm(difference, beta):

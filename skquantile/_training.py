@@ -62,12 +62,13 @@ class MemberEarlyStopping(Callback):
     Each member of an ensemble module (``module.n_members > 1``) holds out
     its own random rows: the target columns after the sample weight are one
     0/1 column per member, 1 where the row trains that member. At the end of
-    every epoch this callback scores each member's CRPS on the rows it held
+    every epoch this callback scores each member's loss (the criterion's
+    ``row_scores`` of the module's ``member_outputs``) on the rows it held
     out (``X_valid``, ``target_valid``: the rows held out by at least one
     member), keeps a copy of each member's weights from its best epoch, and
     stops training when no member has improved by ``threshold`` for
     ``patience`` epochs; the members' best weights are then put back
-    together. The mean of the members' held-out CRPS is recorded in the
+    together. The mean of the members' held-out losses is recorded in the
     history as ``valid_loss``, each member's as ``valid_member_losses``.
 
     Members so see different training rows and stop at different epochs:
@@ -146,9 +147,7 @@ class MemberEarlyStopping(Callback):
             self.best_model_weights_[key][rows] = value.detach()[rows]
 
     def _member_losses(self, net, chunk_size=8192):
-        """Each member's weighted mean CRPS on the rows it held out."""
-        from ._modules import row_scores
-
+        """Each member's weighted mean loss on the rows it held out."""
         module = net.module_
         was_training = module.training
         module.eval()
@@ -158,9 +157,9 @@ class MemberEarlyStopping(Callback):
             with torch.no_grad():
                 for start in range(0, len(self.X_valid), chunk_size):
                     rows = slice(start, start + chunk_size)
-                    members = module.member_quantile_functions(self.X_valid[rows])
-                    scores, weight, trains = row_scores(
-                        members, self.target_valid[rows]
+                    scores, weight, trains = net.criterion_.row_scores(
+                        module.member_outputs(self.X_valid[rows]),
+                        self.target_valid[rows],
                     )
                     held_out = weight[:, None] * (1.0 - trains)
                     totals += (scores * held_out.T).sum(-1).double().cpu()

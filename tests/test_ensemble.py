@@ -1,13 +1,19 @@
-"""Ensembles of incremental networks: averaging, per-member early stopping."""
+"""Ensembles of networks: averaging, per-member early stopping."""
 
 import numpy as np
 import pytest
 import torch
+from scipy import special
 
-from skquantile import IncrementalQuantileRegressor, load_model, save_model
+from skquantile import (
+    ConvexQuantileRegressor,
+    IncrementalQuantileRegressor,
+    load_model,
+    save_model,
+)
 from skquantile._crps import crps_closed_form
 from skquantile._training import float64_copy, member_masks, resolve_n_members
-from skquantile.datasets import make_heteroscedastic
+from skquantile.datasets import make_heteroscedastic, make_two_targets
 from skquantile.metrics import midpoint_levels
 
 SMALL = dict(hidden_layer_sizes=(16,), n_knots=8, random_state=0)
@@ -215,3 +221,159 @@ def test_zero_width_segments_score_like_the_function_without_them():
         torch.testing.assert_close(
             crps_closed_form(repeated, z), crps_closed_form(plain, z)
         )
+
+
+# Ensembles of convex potentials (ConvexQuantileRegressor).
+
+CONVEX = dict(
+    hidden_layer_sizes=(16,),
+    potential_layer_sizes=(8, 8),
+    n_energy_samples=8,
+    random_state=0,
+)
+
+
+@pytest.fixture(scope="module")
+def two_targets():
+    X, Y, _ = make_two_targets(n_samples=300, random_state=0)
+    return X, Y
+
+
+def _member_maps(model, X, latent):
+    """Every member's map of ``latent`` (n, p, d), in standardised units."""
+    module = float64_copy(model.net_.module_)
+    features = torch.as_tensor(model._validated_features(X))
+    latent = torch.as_tensor(np.array(latent, dtype=np.float64))
+    context = module.context(features)
+    members = module.transport(latent.expand(module.n_members, *latent.shape), context)
+    return members.detach().numpy()
+
+
+def test_convex_fitted_ensemble_size(two_targets):
+    X, Y = two_targets
+    model = ConvexQuantileRegressor(max_epochs=2, **CONVEX).fit(X, Y)
+    assert model.n_members_ == 5
+    assert model.net_.module_.n_members == 5
+    single = ConvexQuantileRegressor(max_epochs=2, n_members=1, **CONVEX).fit(X, Y)
+    assert single.n_members_ == 1
+    assert isinstance(single.net_.module_.location, torch.nn.Linear)
+
+
+def test_convex_map_is_the_average_of_the_members_maps(two_targets):
+    X, Y = two_targets
+    model = ConvexQuantileRegressor(max_epochs=10, n_members=3, **CONVEX).fit(X, Y)
+    levels = np.array([[0.02, 0.5], [0.3, 0.9], [0.5, 0.5], [0.97, 0.1]])
+    latent = np.broadcast_to(special.ndtri(levels), (40, *levels.shape))
+    members = _member_maps(model, X[:40], latent)
+    assert members.shape == (3, 40, 4, 2)
+    assert np.abs(members[0] - members[1]).max() > 1e-3
+    expected = model._y_mean + model._y_scale * members.mean(0)
+    np.testing.assert_allclose(
+        model.predict_quantile(X[:40], levels), expected, rtol=1e-10, atol=1e-10
+    )
+    # The average map is the gradient of a convex potential: monotone, and
+    # the preimage of each observation is found again (region membership
+    # and the CDF rest on it).
+    u = np.random.RandomState(0).normal(size=(40, 2, 2))
+    images = model._map(model._validated_features(X[:40]), u)
+    inner = ((images[:, 0] - images[:, 1]) * (u[:, 0] - u[:, 1])).sum(-1)
+    assert (inner >= 0).all()
+    preimage = model._inverse(model._validated_features(X[:40]), images[:, 0])
+    np.testing.assert_allclose(preimage, u[:, 0], atol=1e-8)
+
+
+def test_convex_average_scores_no_worse_than_the_mean_member():
+    # In one dimension the maps are quantile functions: the average map's
+    # quantiles never score a worse pinball loss than the members' mean.
+    X, y, _ = make_heteroscedastic(n_samples=300, random_state=0)
+    X_test, y_test, _ = make_heteroscedastic(n_samples=500, random_state=1)
+    model = ConvexQuantileRegressor(max_epochs=20, n_members=4, **CONVEX).fit(X, y)
+    levels = midpoint_levels(49)
+    latent = np.broadcast_to(special.ndtri(levels)[:, None], (len(X_test), 49, 1))
+    members = (
+        model._y_mean[0]
+        + model._y_scale[0] * _member_maps(model, X_test, latent)[..., 0]
+    )
+    ensemble = model.predict_quantile(X_test, levels)
+    np.testing.assert_allclose(ensemble, members.mean(0), rtol=1e-10, atol=1e-10)
+
+    def pinball(quantiles):
+        error = y_test[:, None] - quantiles
+        return np.maximum(levels * error, (levels - 1) * error).mean(-2)
+
+    member_scores = np.stack([pinball(q) for q in members])
+    assert (pinball(ensemble) <= member_scores.mean(0) + 1e-12).all()
+    assert pinball(ensemble).mean() < member_scores.mean()
+
+
+def test_convex_each_member_keeps_the_weights_of_its_own_best_epoch(two_targets):
+    X, Y = two_targets
+    model = ConvexQuantileRegressor(
+        max_epochs=60, n_iter_no_change=5, n_members=3, **CONVEX
+    ).fit(X, Y)
+    history = np.array(model.net_.history[:, "valid_member_losses"])
+    assert history.shape == (model.n_iter_, 3)
+    stopper = dict(model.net_.callbacks_)["early_stopping"]
+    best_epochs = np.array(stopper.best_epoch_)
+    assert len(set(best_epochs)) > 1
+    assert model.n_iter_ in (60, best_epochs.max() + 5)
+    # A member's best epoch is better than every earlier one, and no later
+    # epoch improved on it by more than tol.
+    best = history[best_epochs - 1, np.arange(3)]
+    for member in range(3):
+        earlier = history[: best_epochs[member] - 1, member]
+        later = history[best_epochs[member] :, member]
+        assert (best[member] < earlier).all()
+        assert (later >= best[member] - model.tol).all()
+    # The restored members score their best energy score on their held-out
+    # rows (common seeded draws, so the score is deterministic).
+    np.testing.assert_allclose(stopper._member_losses(model.net_), best, rtol=1e-5)
+
+
+def test_convex_members_train_only_on_the_rows_they_do_not_hold_out():
+    from skquantile._picnn import ConvexPotentialNetwork, WeightedEnergyScoreLoss
+
+    torch.manual_seed(0)
+    module = ConvexPotentialNetwork(2, 2, (8,), "silu", (4, 4), 6, n_members=3)
+    X = torch.randn(6, 2)
+    target = torch.cat([torch.randn(6, 2), torch.ones(6, 1), torch.ones(6, 3)], dim=1)
+    target[:3, 3 + 1] = 0.0  # member 1 holds out rows 0-2
+    latent = torch.randn(3, 6, 6, 2)
+    context = module.context(X)
+    WeightedEnergyScoreLoss()(module.transport(latent, context), target).backward()
+    grad = module.location.bias.grad.clone()
+    module.zero_grad()
+    moved = target.clone()
+    moved[:3, :2] += 100.0
+    context = module.context(X)
+    WeightedEnergyScoreLoss()(module.transport(latent, context), moved).backward()
+    torch.testing.assert_close(module.location.bias.grad[1], grad[1])
+    assert not torch.allclose(module.location.bias.grad[0], grad[0])
+    assert not torch.allclose(module.location.bias.grad[2], grad[2])
+
+
+def test_convex_training_draws_differ_between_members():
+    from skquantile._picnn import ConvexPotentialNetwork
+
+    torch.manual_seed(0)
+    module = ConvexPotentialNetwork(2, 1, (8,), "silu", (4,), 5, n_members=2)
+    draws = module(torch.randn(4, 2))
+    assert draws.shape == (2, 4, 5, 1)
+    module.eval()
+    shared = module(torch.randn(4, 2))
+    assert shared.shape == (4, 5, 1)
+
+
+def test_convex_ensemble_save_load(two_targets, tmp_path):
+    X, Y = two_targets
+    model = ConvexQuantileRegressor(max_epochs=3, n_members=2, **CONVEX).fit(X, Y)
+    save_model(model, tmp_path / "convex.skq")
+    restored = load_model(tmp_path / "convex.skq")
+    assert restored.n_members_ == 2
+    np.testing.assert_array_equal(
+        restored.sample(X[:20], 5, random_state=0),
+        model.sample(X[:20], 5, random_state=0),
+    )
+    np.testing.assert_array_equal(
+        restored.region_contains(X[:50], Y[:50]), model.region_contains(X[:50], Y[:50])
+    )
