@@ -14,6 +14,7 @@ from _models import (
     SKQUANTILE_NAMES,
     UNIVARIATE,
     Convex,
+    ConvexEnsembleWide,
     ConvexWide,
     Incremental,
     LightGBM,
@@ -23,7 +24,8 @@ from scipy.stats import rankdata
 
 IQR = Incremental.name
 CONVEX = Convex.name
-CONVEX_TUNED = ConvexWide.name
+#: Tuned variants of the joint model in the multi-target suite.
+CONVEX_TUNED = {cls.name: cls.settings for cls in (ConvexWide, ConvexEnsembleWide)}
 
 #: Machine of the results stored before each record carried its machine:
 #: every report of those runs names this one.
@@ -379,17 +381,16 @@ def multioutput_report(records, header, notes):
     """Markdown of the multi-target suite."""
     records = [r for r in records if r.get("suite") == "multioutput"]
     datasets = _datasets_in(records, ["enb", "jura", "scpf", "slump"])
-    models = _models_in(records, [CONVEX, CONVEX_TUNED, IQR])
+    models = _models_in(records, [CONVEX, *CONVEX_TUNED, IQR])
+    tuned = [m for m in CONVEX_TUNED if m in models]
     groups = _group(records)
     text = f"# Multi-target suite\n\n{header}\n\n" + _notes_section(notes)
     text += (
         f"Models: **{CONVEX}** (joint law, defaults, StandardScaler on X) "
-        + (
-            f"and the tuned variant **{CONVEX_TUNED}** ({ConvexWide.settings}; "
-            "not a default, run by the full protocol only, to tell whether a "
-            "larger context network helps) "
-            if CONVEX_TUNED in models
-            else ""
+        + "".join(
+            f"and the tuned variant **{name}** ({CONVEX_TUNED[name]}; not a "
+            "default, run by the full protocol only) "
+            for name in tuned
         )
         + f"against **{IQR}** on the same 2-d target (defaults, StandardScaler on X): "
         "one quantile function per target, so its joint draws have independent "
@@ -412,7 +413,7 @@ def multioutput_report(records, header, notes):
             for m in models
         ]
         independent = _mean(_ok(groups.get((dataset, IQR), [])), "energy")
-        joints = [m for m in (CONVEX, CONVEX_TUNED) if m in models]
+        joints = [m for m in (CONVEX, *tuned) if m in models]
         verdicts = []
         for joint in joints:
             convex = _mean(_ok(groups.get((dataset, joint), [])), "energy")
@@ -421,10 +422,9 @@ def multioutput_report(records, header, notes):
                 better = "yes" if convex < independent else "**no**"
             verdicts.append(better)
         rows.append([dataset] + cells + verdicts)
-    verdict_names = {
-        CONVEX: "joint model better?",
-        CONVEX_TUNED: "tuned variant better?",
-    }
+    verdict_names = {CONVEX: "joint model better?"}
+    for number, name in enumerate(tuned, start=1):
+        verdict_names[name] = f"tuned variant {number} better?"
     header_row = ["data"] + models + [verdict_names[m] for m in joints]
     text += _table(header_row, rows) + "\n"
     text += "## Details per data set\n\n"

@@ -251,10 +251,11 @@ def _member_maps(model, X, latent):
 
 def test_convex_fitted_ensemble_size(two_targets):
     X, Y = two_targets
-    model = ConvexQuantileRegressor(max_epochs=2, **CONVEX).fit(X, Y)
-    assert model.n_members_ == 5
+    model = ConvexQuantileRegressor(max_epochs=2, n_members="auto", **CONVEX)
+    assert model.fit(X, Y).n_members_ == 5
     assert model.net_.module_.n_members == 5
-    single = ConvexQuantileRegressor(max_epochs=2, n_members=1, **CONVEX).fit(X, Y)
+    # One network by default: an ensemble costs its size times one network.
+    single = ConvexQuantileRegressor(max_epochs=2, **CONVEX).fit(X, Y)
     assert single.n_members_ == 1
     assert isinstance(single.net_.module_.location, torch.nn.Linear)
 
