@@ -25,10 +25,15 @@ def data():
     return X, y
 
 
+def _float64_module(model, X):
+    """The fitted module in float64 and the standardised features ``X``."""
+    module = float64_copy(model.net_.module_)
+    return module, torch.as_tensor(model._validated_features(X))
+
+
 def _member_quantiles(model, X, levels):
     """Every member's quantiles in target units, shape (n_members, n, n_levels)."""
-    module = float64_copy(model.net_.module_)
-    features = torch.as_tensor(model._validated_features(X))
+    module, features = _float64_module(model, X)
     with torch.no_grad():
         members = module.member_quantile_functions(features)
         alpha = torch.as_tensor(levels).expand(*members.left_scale.shape, len(levels))
@@ -91,15 +96,21 @@ def test_average_scores_no_worse_than_the_mean_member(data):
     model.fit(X, y)
     levels = midpoint_levels(49)
     members = _member_quantiles(model, X_test, levels)
-    ensemble = model.predict_quantile(X_test, levels)
+    _check_average_beats_mean_member(
+        model.predict_quantile(X_test, levels), members, y_test, levels
+    )
+
+
+def _check_average_beats_mean_member(ensemble, members, y, levels):
+    """The average's pinball loss is at most the members' mean at every
+    level, and lower overall (the members disagree)."""
 
     def pinball(quantiles):
-        error = y_test[:, None] - quantiles
+        error = y[:, None] - quantiles
         return np.maximum(levels * error, (levels - 1) * error).mean(-2)
 
     member_scores = np.stack([pinball(q) for q in members])
     assert (pinball(ensemble) <= member_scores.mean(0) + 1e-12).all()
-    # And strictly better overall: the members disagree.
     assert pinball(ensemble).mean() < member_scores.mean()
 
 
@@ -235,14 +246,12 @@ CONVEX = dict(
 
 @pytest.fixture(scope="module")
 def two_targets():
-    X, Y, _ = make_two_targets(n_samples=300, random_state=0)
-    return X, Y
+    return make_two_targets(n_samples=300, random_state=0)[:2]
 
 
 def _member_maps(model, X, latent):
     """Every member's map of ``latent`` (n, p, d), in standardised units."""
-    module = float64_copy(model.net_.module_)
-    features = torch.as_tensor(model._validated_features(X))
+    module, features = _float64_module(model, X)
     latent = torch.as_tensor(np.array(latent, dtype=np.float64))
     context = module.context(features)
     members = module.transport(latent.expand(module.n_members, *latent.shape), context)
@@ -297,14 +306,7 @@ def test_convex_average_scores_no_worse_than_the_mean_member():
     )
     ensemble = model.predict_quantile(X_test, levels)
     np.testing.assert_allclose(ensemble, members.mean(0), rtol=1e-10, atol=1e-10)
-
-    def pinball(quantiles):
-        error = y_test[:, None] - quantiles
-        return np.maximum(levels * error, (levels - 1) * error).mean(-2)
-
-    member_scores = np.stack([pinball(q) for q in members])
-    assert (pinball(ensemble) <= member_scores.mean(0) + 1e-12).all()
-    assert pinball(ensemble).mean() < member_scores.mean()
+    _check_average_beats_mean_member(ensemble, members, y_test, levels)
 
 
 def test_convex_each_member_keeps_the_weights_of_its_own_best_epoch(two_targets):
