@@ -93,7 +93,13 @@ def _run_models(cache, suite, dataset, split, threads, data, classes, extra=None
 
 
 def run_uci(
-    protocol, folder, threads, cache_path, only_models=None, only_datasets=None
+    protocol,
+    folder,
+    threads,
+    cache_path,
+    only_models=None,
+    only_datasets=None,
+    from_split=0,
 ):
     """Run the UCI suite (or the sets in ``only_datasets``); returns the list
     of warnings about missing sets."""
@@ -112,6 +118,8 @@ def run_uci(
         splits = _data.standard_splits(len(y), min(n_splits, published_splits))
         print(f"UCI {dataset}: {len(y)} rows, {len(splits)} splits", flush=True)
         for split, (train, test) in enumerate(splits):
+            if split < from_split:
+                continue
             train = _data.cap_rows(train, protocol.uci_max_train, split)
             test = _data.cap_rows(test, protocol.uci_max_test, 1000 + split)
             data = (X[train], y[train], X[test], y[test])

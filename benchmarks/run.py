@@ -68,6 +68,14 @@ def _arguments():
         "suites to (to split a long run between processes)",
     )
     parser.add_argument(
+        "--from-split",
+        type=int,
+        default=0,
+        help="skip the splits (seeds) before this index in the uci and "
+        "multioutput suites, so that a second process can start in the middle "
+        "of a long data set (the cache holds what each process measured)",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="rebuild the reports from the cached results without running",
@@ -156,7 +164,13 @@ def main():
                 from _univariate import run_uci
 
                 notes[suite] = run_uci(
-                    protocol, folder, args.threads, cache, args.models, args.datasets
+                    protocol,
+                    folder,
+                    args.threads,
+                    cache,
+                    args.models,
+                    args.datasets,
+                    args.from_split,
                 )
             elif suite == "generators":
                 from _univariate import run_generators
@@ -168,7 +182,13 @@ def main():
                 from _multioutput import run_multioutput
 
                 notes[suite] = run_multioutput(
-                    protocol, folder, args.threads, cache, args.models, args.datasets
+                    protocol,
+                    folder,
+                    args.threads,
+                    cache,
+                    args.models,
+                    args.datasets,
+                    args.from_split,
                 )
             elif suite == "scaling":
                 from _scaling import run_scaling
