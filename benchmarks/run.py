@@ -125,6 +125,37 @@ def _complete_models(records):
     return kept, notes
 
 
+def _complete_cells(records):
+    """The records of the (model, data set) pairs that have every split of
+    that data set, and a note for each pair left out.
+
+    In the multi-target suite the tuned variants run on some data sets only,
+    so completeness is judged per data set: a model that has run on only
+    some splits of a set (an interrupted run) would be averaged over other
+    test sets than the rest, and is left out of that set's rows until a rerun
+    completes it.
+    """
+    cells = {}
+    for record in records:
+        cells.setdefault((record["model"], record["dataset"]), set()).add(
+            record["split"]
+        )
+    every = {}
+    for (_, dataset), splits in cells.items():
+        every.setdefault(dataset, set()).update(splits)
+    notes = [
+        f"{model} left out on {dataset}: it has {len(splits)} of the "
+        f"{len(every[dataset])} splits of this set; run the suite again to "
+        "complete them."
+        for (model, dataset), splits in cells.items()
+        if splits != every[dataset]
+    ]
+    kept = [
+        r for r in records if cells[r["model"], r["dataset"]] == every[r["dataset"]]
+    ]
+    return kept, notes
+
+
 def main():
     args = _arguments()
     # Thread variables must be set before numpy and the model libraries load.
@@ -229,6 +260,8 @@ def main():
     for suite in ("uci", "generators"):
         records[suite], left_out = _complete_models(records[suite])
         report_notes[suite] += left_out
+    records["multioutput"], left_out = _complete_cells(records["multioutput"])
+    report_notes["multioutput"] += left_out
     header = (
         machine_description(args.threads)
         + "\n\n"
@@ -246,7 +279,7 @@ def main():
             written.append(f"{suite}.md")
     if records["multioutput"]:
         text = _report.multioutput_report(
-            records["multioutput"], header, notes.get("multioutput", [])
+            records["multioutput"], header, report_notes["multioutput"]
         )
         (output / "multioutput.md").write_text(text)
         written.append("multioutput.md")
