@@ -98,61 +98,49 @@ def _arguments():
     return args
 
 
-def _complete_models(records):
-    """The records of the models that have every (data set, split) of the
-    suite, and a note for each model left out.
+def _complete(records, per_dataset=False):
+    """The records of the models that have every split, and a note for each
+    model left out.
 
     A model that has run on only some of the splits (an interrupted run)
-    would be ranked on other test sets than the rest, and a data set it lacks
-    would drop out of every model's mean rank; it is left out of the tables
-    until a rerun completes it (the cache keeps what it has).
+    would be ranked or averaged on other test sets than the rest, so it is
+    left out of the tables until a rerun completes it (the cache keeps what
+    it has). By default a model needs every (data set, split) of the suite:
+    a data set it lacks would drop out of every model's mean rank. With
+    ``per_dataset`` (the multi-target suite, whose tuned variants run on some
+    data sets only) each (model, data set) pair needs every split of that
+    set, and only the incomplete pairs are left out.
     """
+
+    def cell(record):
+        return (record["model"], record["dataset"] if per_dataset else None)
+
+    def item(record):
+        return record["split"] if per_dataset else (record["dataset"], record["split"])
+
     cells = {}
     for record in records:
-        cells.setdefault(record["model"], set()).add(
-            (record["dataset"], record["split"])
-        )
-    every = set().union(*cells.values()) if cells else set()
+        cells.setdefault(cell(record), set()).add(item(record))
+    every = {}
+    for (_, dataset), done in cells.items():
+        every.setdefault(dataset, set()).update(done)
     notes = []
-    for model, done in cells.items():
-        if done != every:
+    for (model, dataset), done in cells.items():
+        if done == every[dataset]:
+            continue
+        if per_dataset:
             notes.append(
-                f"{model} left out: it has {len(done)} of the {len(every)} "
+                f"{model} left out on {dataset}: it has {len(done)} of the "
+                f"{len(every[dataset])} splits of this set; run the suite again "
+                "to complete them."
+            )
+        else:
+            notes.append(
+                f"{model} left out: it has {len(done)} of the {len(every[None])} "
                 "(data set, split) results of this suite; run the suite again "
                 "to complete them."
             )
-    kept = [r for r in records if cells[r["model"]] == every]
-    return kept, notes
-
-
-def _complete_cells(records):
-    """The records of the (model, data set) pairs that have every split of
-    that data set, and a note for each pair left out.
-
-    In the multi-target suite the tuned variants run on some data sets only,
-    so completeness is judged per data set: a model that has run on only
-    some splits of a set (an interrupted run) would be averaged over other
-    test sets than the rest, and is left out of that set's rows until a rerun
-    completes it.
-    """
-    cells = {}
-    for record in records:
-        cells.setdefault((record["model"], record["dataset"]), set()).add(
-            record["split"]
-        )
-    every = {}
-    for (_, dataset), splits in cells.items():
-        every.setdefault(dataset, set()).update(splits)
-    notes = [
-        f"{model} left out on {dataset}: it has {len(splits)} of the "
-        f"{len(every[dataset])} splits of this set; run the suite again to "
-        "complete them."
-        for (model, dataset), splits in cells.items()
-        if splits != every[dataset]
-    ]
-    kept = [
-        r for r in records if cells[r["model"], r["dataset"]] == every[r["dataset"]]
-    ]
+    kept = [r for r in records if cells[cell(r)] == every[cell(r)[1]]]
     return kept, notes
 
 
@@ -186,6 +174,12 @@ def main():
     notes = json.loads(notes_path.read_text()) if notes_path.exists() else {}
     print(f"data: {folder}\nresults: {output}\nthreads: {args.threads}", flush=True)
 
+    # What restricts the suites that run split by split (uci, multioutput).
+    subset = {
+        "only_models": args.models,
+        "only_datasets": args.datasets,
+        "from_split": args.from_split,
+    }
     started = time.perf_counter()
     if not args.report_only:
         for suite in args.only:
@@ -194,15 +188,7 @@ def main():
             if suite == "uci":
                 from _univariate import run_uci
 
-                notes[suite] = run_uci(
-                    protocol,
-                    folder,
-                    args.threads,
-                    cache,
-                    args.models,
-                    args.datasets,
-                    args.from_split,
-                )
+                notes[suite] = run_uci(protocol, folder, args.threads, cache, **subset)
             elif suite == "generators":
                 from _univariate import run_generators
 
@@ -213,13 +199,7 @@ def main():
                 from _multioutput import run_multioutput
 
                 notes[suite] = run_multioutput(
-                    protocol,
-                    folder,
-                    args.threads,
-                    cache,
-                    args.models,
-                    args.datasets,
-                    args.from_split,
+                    protocol, folder, args.threads, cache, **subset
                 )
             elif suite == "scaling":
                 from _scaling import run_scaling
@@ -257,11 +237,11 @@ def main():
         for suite in SUITES
     }
     report_notes = {suite: list(notes.get(suite, [])) for suite in SUITES}
-    for suite in ("uci", "generators"):
-        records[suite], left_out = _complete_models(records[suite])
+    for suite in ("uci", "generators", "multioutput"):
+        records[suite], left_out = _complete(
+            records[suite], per_dataset=suite == "multioutput"
+        )
         report_notes[suite] += left_out
-    records["multioutput"], left_out = _complete_cells(records["multioutput"])
-    report_notes["multioutput"] += left_out
     header = (
         machine_description(args.threads)
         + "\n\n"

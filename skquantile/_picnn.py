@@ -158,9 +158,7 @@ class ConvexPotentialNetwork(nn.Module):
         gives each member's potential, (n_members, n, n_points); shared
         latent points give the members' mean potential.
         """
-        if self.n_members == 1:
-            return self._potential(latent, context)
-        if latent.ndim == 3:
+        if self.n_members > 1 and latent.ndim == 3:
             shared = latent.expand(self.n_members, *latent.shape)
             return self._potential(shared, context).mean(0)
         return self._potential(latent, context)
