@@ -59,12 +59,18 @@ class BenchModel:
 class SkquantileModel(BenchModel):
     """A skquantile estimator at its default parameters after a StandardScaler."""
 
+    #: Names the last change of the training code that changes fits without
+    #: changing a parameter (float rounding included); part of the cache key,
+    #: so that results of the older code are not reused.
+    training_code = ""
+
     def _estimator(self):
         raise NotImplementedError
 
     @classmethod
     def signature(cls):
-        """The settings plus the estimator's parameters and the package version.
+        """The settings plus the estimator's parameters, the package version
+        and the revision of the training code.
 
         The skquantile defaults are still being tuned, so cached results of
         an older default are not reused.
@@ -72,7 +78,10 @@ class SkquantileModel(BenchModel):
         import skquantile
 
         params = sorted(cls(1, 0)._estimator().get_params().items())
-        return f"{cls.settings} {params!r} skquantile {skquantile.__version__}"
+        text = f"{cls.settings} {params!r} skquantile {skquantile.__version__}"
+        if cls.training_code:
+            text += f" training code: {cls.training_code}"
+        return text
 
     def fit(self, X, y):
         from sklearn.pipeline import make_pipeline
@@ -115,6 +124,7 @@ class Incremental(SkquantileModel):
 class Convex(SkquantileModel):
     name = "ConvexQuantileRegressor"
     settings = "defaults, StandardScaler on X, random_state=seed"
+    training_code = "map by the written-out gradient, energy score by cdist"
 
     def _estimator(self):
         return _convex_class()(random_state=self.seed)

@@ -476,7 +476,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
             )
             with torch.no_grad():
                 context = module.context(chunk)
-            outputs.append(module.transport(points, context).detach().cpu().numpy())
+                outputs.append(module.transport(points, context).cpu().numpy())
         return self._check_finite_output(
             self._y_mean + self._y_scale * np.concatenate(outputs)
         )
@@ -507,8 +507,10 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         u = torch.zeros_like(z)
         for _ in range(max_iter):
             u = u.detach().requires_grad_(True)
-            value = objective(u)
-            (gradient,) = torch.autograd.grad(value.sum(), u, create_graph=True)
+            with torch.no_grad():
+                value = objective(u)
+            # The objective's gradient is Q(u) - z, its Hessian the Jacobian of Q.
+            gradient = module.transport(u[:, None, :], context)[:, 0] - z
             hessian = torch.stack(
                 [
                     torch.autograd.grad(gradient[:, j].sum(), u, retain_graph=True)[0]

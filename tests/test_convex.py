@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from scipy import special, stats
 
 from skquantile import ConvexQuantileRegressor
+from skquantile._picnn import ConvexPotentialNetwork, energy_row_scores
 from skquantile._training import float64_copy
 from skquantile.datasets import make_heteroscedastic, make_two_targets
 
@@ -260,6 +261,63 @@ def test_the_map_is_monotone_and_the_potential_convex_for_any_weights(
             1 - t[..., 0]
         ) * module.potential(u_b, context)
     assert (middle <= chord + 1e-9 * (1 + chord.abs())).all()
+
+
+@pytest.mark.parametrize("n_members", [1, 3])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_map_is_the_gradient_of_the_potential(n_members, n_outputs, shared):
+    """``transport`` writes the gradient out by hand; it must be autograd's
+    gradient of ``potential``, and training through it must give the same
+    parameter gradients as training through autograd's graph of a gradient."""
+    rng = np.random.default_rng(n_members + 10 * n_outputs)
+    module = ConvexPotentialNetwork(3, n_outputs, (8,), "silu", (6, 6, 6), 4, n_members)
+    module = _randomise(module, rng, 0.7)
+    features = torch.as_tensor(rng.normal(size=(9, 3)))
+    members = () if shared or n_members == 1 else (n_members,)
+    latent = torch.as_tensor(rng.normal(size=(*members, 9, 5, n_outputs)) * 2.0)
+    latent.requires_grad_(True)
+    context = module.context(features)
+    (by_autograd,) = torch.autograd.grad(
+        module.potential(latent, context).sum(), latent, create_graph=True
+    )
+    written_out = module.transport(latent, context)
+    assert written_out.shape == latent.shape
+    # Wild weights give large terms that partly cancel: the two computations
+    # agree to rounding relative to the largest value.
+    scale = by_autograd.abs().max().item()
+    torch.testing.assert_close(written_out, by_autograd, rtol=0, atol=1e-11 * scale)
+    weights = torch.as_tensor(rng.normal(size=latent.shape))
+    parameters = list(module.parameters())
+    expected = torch.autograd.grad(
+        (by_autograd * weights).sum(), parameters, retain_graph=True
+    )
+    got = torch.autograd.grad((written_out * weights).sum(), parameters)
+    for name, a, b in zip(dict(module.named_parameters()), got, expected, strict=True):
+        scale = b.abs().max().item()
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-11 * scale, msg=name)
+
+
+@pytest.mark.parametrize("beta", [0.5, 1.0, 1.7])
+@pytest.mark.parametrize("n_outputs", [1, 2])
+def test_energy_row_scores_match_the_formula_and_have_finite_gradients(beta, n_outputs):
+    rng = np.random.default_rng(0)
+    draws = torch.as_tensor(rng.normal(size=(2, 4, 7, n_outputs)))
+    observed = rng.normal(size=(4, n_outputs))
+    target = torch.as_tensor(np.column_stack([observed, np.ones(4)]))
+    scores, _, _ = energy_row_scores(draws, target, beta)
+    w = draws.numpy()
+    to_observation = np.linalg.norm(w - observed[:, None, :], axis=-1) ** beta
+    pairs = np.linalg.norm(w[..., :, None, :] - w[..., None, :, :], axis=-1) ** beta
+    expected = to_observation.mean(-1) - pairs.sum((-2, -1)) / (2 * 7 * 6)
+    np.testing.assert_allclose(scores.numpy(), expected, rtol=1e-10)
+    # Zero distances (a draw and itself, two equal draws, a draw on the
+    # observation) keep the gradient finite.
+    draws[0, 0, 1] = draws[0, 0, 0]
+    draws[1, 2, 3] = target[2, :n_outputs]
+    draws.requires_grad_(True)
+    energy_row_scores(draws, target, beta)[0].sum().backward()
+    assert torch.isfinite(draws.grad).all()
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
