@@ -134,7 +134,18 @@ class Convex(SkquantileModel):
         return estimator.region_contains(X, Y, coverage=coverage)
 
 
-class ConvexWide(Convex):
+class ConvexTuned(Convex):
+    """What the tuned variants of the convex estimator share."""
+
+    #: Exploratory: run by the full protocol only, to keep --quick short.
+    full_protocol_only = True
+    #: Measured with the training code before the written-out gradient (the
+    #: same map; see the benchmarks README, "Convex training code"), and
+    #: not re-measured: keep their cache keys.
+    training_code = ""
+
+
+class ConvexWide(ConvexTuned):
     """The convex estimator with a larger context network: a tuned variant.
 
     Labelled as tuned in every table. Three layers of 128 on the context
@@ -143,17 +154,10 @@ class ConvexWide(Convex):
     """
 
     name = "ConvexQuantileRegressor (tuned: context 3x128)"
-    #: Exploratory: run by the full protocol only, to keep --quick short.
-    full_protocol_only = True
     settings = (
         "hidden_layer_sizes=(128, 128, 128), other parameters at the defaults, "
         "StandardScaler on X, random_state=seed"
     )
-
-    #: Measured with the training code before the written-out gradient (the
-    #: same map; see the benchmarks README, "Convex training code"), and
-    #: not re-measured: keep their cache keys.
-    training_code = ""
 
     def _estimator(self):
         return _convex_class()(
@@ -161,28 +165,21 @@ class ConvexWide(Convex):
         )
 
 
-class ConvexEnsembleWide(Convex):
+class ConvexEnsembleWide(ConvexTuned):
     """An ensemble of five convex networks with the larger context: a tuned variant.
 
     Labelled as tuned in every table. Five networks averaged through their
     potentials (``n_members=5``) is what made the incremental estimator, the
     independent baseline, markedly stronger on small data; this variant
     measures how much the joint model gains from the same averaging. Its fit
-    costs about five times one network's.
+    costs five to nine times one network's (jura, enb on the Xeon).
     """
 
     name = "ConvexQuantileRegressor (tuned: 5 networks with context 3x128)"
-    #: Exploratory: run by the full protocol only, to keep --quick short.
-    full_protocol_only = True
     settings = (
         "n_members=5, hidden_layer_sizes=(128, 128, 128), other parameters at "
         "the defaults, StandardScaler on X, random_state=seed"
     )
-
-    #: Measured with the training code before the written-out gradient (the
-    #: same map; see the benchmarks README, "Convex training code"), and
-    #: not re-measured: keep their cache keys.
-    training_code = ""
 
     def _estimator(self):
         return _convex_class()(

@@ -159,10 +159,7 @@ class ConvexPotentialNetwork(nn.Module):
         about a fifth cheaper. It is the gradient of :meth:`potential`
         exactly; the tests compare the two.
         """
-        if self.n_members > 1 and latent.ndim == 3:
-            shared = latent.expand(self.n_members, *latent.shape)
-            return self._gradient(shared, context).mean(0)
-        return self._gradient(latent, context)
+        return self._of_members(self._gradient, latent, context)
 
     def potential(self, latent, context):
         """``psi(u; c)`` of shape (n, n_points) for ``u = latent`` (n, n_points, d).
@@ -171,10 +168,16 @@ class ConvexPotentialNetwork(nn.Module):
         gives each member's potential, (n_members, n, n_points); shared
         latent points give the members' mean potential.
         """
+        return self._of_members(self._potential, latent, context)
+
+    def _of_members(self, function, latent, context):
+        """``function`` of every member at its own latent points, or for
+        latent points shared by the members (no members dimension) the
+        members' mean: the ensemble's potential and map."""
         if self.n_members > 1 and latent.ndim == 3:
             shared = latent.expand(self.n_members, *latent.shape)
-            return self._potential(shared, context).mean(0)
-        return self._potential(latent, context)
+            return function(shared, context).mean(0)
+        return function(latent, context)
 
     def _potential(self, latent, context):
         lower = self._lower(context)
@@ -281,9 +284,11 @@ class ConvexPotentialNetwork(nn.Module):
     def _point_term_transpose(self, layer, values):
         """The transposed weight of ``layer`` applied to per-point values:
         the derivative of :meth:`_point_term` with respect to its input."""
-        if self.n_members == 1:
-            return values @ layer.weight
-        return self._member_matmul(values, layer.weight.transpose(-1, -2))
+        # nn.Linear stores (out, in); MemberLinear stores (members, in, out).
+        weight = layer.weight
+        if self.n_members > 1:
+            weight = weight.transpose(-1, -2)
+        return self._member_matmul(values, weight)
 
 
 def softplus_derivative(values):
