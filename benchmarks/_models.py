@@ -106,6 +106,7 @@ class SkquantileModel(BenchModel):
 class Incremental(SkquantileModel):
     name = "IncrementalQuantileRegressor"
     settings = "defaults, StandardScaler on X, random_state=seed"
+    training_code = "auto patience at least 40 epochs"
 
     def _estimator(self):
         from skquantile import IncrementalQuantileRegressor

@@ -198,6 +198,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             len(features),
             self.batch_size_,
             self._auto_patience_steps(),
+            self._auto_patience_epochs(),
         )
 
         self.net_ = _training.fit_network(
@@ -221,6 +222,10 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
     def _auto_patience_steps(self):
         """Optimiser steps that ``n_iter_no_change="auto"`` waits for."""
         return _training.AUTO_PATIENCE_STEPS
+
+    def _auto_patience_epochs(self):
+        """Fewest epochs that ``n_iter_no_change="auto"`` waits for."""
+        return _training.AUTO_PATIENCE_EPOCHS
 
     def _training_options(self):
         """The keyword arguments of :func:`_training.make_network` that come

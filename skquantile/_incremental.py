@@ -90,9 +90,13 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
     n_iter_no_change : int or "auto", default="auto"
         Epochs without an improvement of at least ``tol`` before stopping.
         ``"auto"`` waits for about 800 optimiser steps (a tenth of the
-        ``"auto"`` budget) and at least 20 epochs: about 100 epochs for a few
-        hundred rows, 20 from about 10 000 rows on. The resolved number is
-        ``n_iter_no_change_``.
+        ``"auto"`` budget) and at least 40 epochs: about 100 epochs for a few
+        hundred rows, 40 from about 5 000 rows on. The resolved number is
+        ``n_iter_no_change_``. The floor of 40 epochs is for nearly
+        noiseless targets, whose held-out CRPS can stall for more than 20
+        epochs while the learning rate is high and training still improves:
+        with 22 epochs, one network on the naval UCI set stopped on 4 of 20
+        splits at three to four times the CRPS of the fits that ran on.
     tol : float, default=1e-4
         Smallest improvement of the monitored loss (the CRPS of the
         standardised target) that counts.
@@ -377,6 +381,13 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
             "n_pieces": self.n_pieces,
             "n_members": self.n_members_,
         }
+
+    def _auto_patience_epochs(self):
+        # Twice the shared floor: see n_iter_no_change in the docstring. On
+        # naval the longest stretches without an improvement were 22 to 25
+        # epochs, halfway through the schedule; on the small UCI sets the
+        # 800-step rule gives more than 40 epochs anyway.
+        return 40
 
     def _criterion(self):
         return WeightedCRPSLoss, {}

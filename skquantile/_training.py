@@ -208,7 +208,9 @@ AUTO_EPOCHS = (20, 1000)
 #: Optimiser steps without improvement that ``n_iter_no_change="auto"``
 #: waits for before stopping early: a tenth of :data:`AUTO_STEPS`.
 AUTO_PATIENCE_STEPS = 800
-#: Fewest epochs that ``n_iter_no_change="auto"`` waits for.
+#: Fewest epochs that ``n_iter_no_change="auto"`` waits for (an estimator
+#: may wait longer: :class:`~skquantile.IncrementalQuantileRegressor` waits
+#: 40).
 AUTO_PATIENCE_EPOCHS = 20
 #: Bounds of ``batch_size="auto"``, which is an eighth of the training rows.
 AUTO_BATCH = (32, 256)
@@ -268,18 +270,22 @@ def resolve_max_epochs(max_epochs, n_rows, batch_size):
 
 
 def resolve_patience(
-    n_iter_no_change, n_rows, batch_size, patience_steps=AUTO_PATIENCE_STEPS
+    n_iter_no_change,
+    n_rows,
+    batch_size,
+    patience_steps=AUTO_PATIENCE_STEPS,
+    min_epochs=AUTO_PATIENCE_EPOCHS,
 ):
     """The epochs without improvement a fit on ``n_rows`` rows waits for.
 
     ``"auto"`` waits for about ``patience_steps`` optimiser steps, and at
-    least :data:`AUTO_PATIENCE_EPOCHS` epochs: on a few hundred rows an
-    epoch is only a few steps, and a patience of 20 epochs stops while the
-    learning rate is still high and the validation loss still noisy.
+    least ``min_epochs`` epochs: on a few hundred rows an epoch is only a
+    few steps, and a patience of 20 epochs stops while the learning rate is
+    still high and the validation loss still noisy.
     """
     if n_iter_no_change == "auto":
         n_iter_no_change = max(
-            AUTO_PATIENCE_EPOCHS, _epochs_for_steps(patience_steps, n_rows, batch_size)
+            min_epochs, _epochs_for_steps(patience_steps, n_rows, batch_size)
         )
     return int(n_iter_no_change)
 

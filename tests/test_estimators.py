@@ -128,6 +128,10 @@ def test_auto_training_sizes_follow_the_number_of_rows(n_rows, batch, epochs, pa
     assert _training.resolve_batch_size("auto", n_rows) == batch
     assert _training.resolve_max_epochs("auto", n_rows, batch) == epochs
     assert _training.resolve_patience("auto", n_rows, batch) == patience
+    # A higher floor (the incremental estimator's 40 epochs) only binds where
+    # 800 steps are fewer epochs.
+    floor = _training.resolve_patience("auto", n_rows, batch, min_epochs=40)
+    assert floor == max(40, patience)
     # Explicit sizes are kept, except that a batch holds at most all rows.
     assert _training.resolve_batch_size(64, n_rows) == min(64, n_rows)
     assert _training.resolve_max_epochs(7, n_rows, batch) == 7
@@ -144,15 +148,17 @@ def test_fitted_training_sizes(make, data):
     n_train = len(X) - (0 if ensemble else int(np.ceil(0.1 * len(X))))
     steps = int(np.ceil(n_train / model.batch_size_))
     assert model.batch_size_ == min(256, max(32, n_train // 8))
-    patience = max(20, int(np.ceil(800 / steps)))
+    steps_patience = int(np.ceil(800 / steps))
     if isinstance(model, ConvexQuantileRegressor):
-        # The convex estimator waits 20 epochs for one target, as long as
-        # the incremental one for several.
+        # The convex estimator waits 20 epochs for one target; for several,
+        # 800 steps and at least 20 epochs.
         assert model.n_iter_no_change_ == 20
         Y = np.column_stack([y, y + X[:, 0]])
+        patience = max(20, steps_patience)
         assert make(max_epochs=2).fit(X, Y).n_iter_no_change_ == patience
     else:
-        assert model.n_iter_no_change_ == patience
+        # The incremental estimator waits at least 40 epochs.
+        assert model.n_iter_no_change_ == max(40, steps_patience)
     assert model.max_epochs_ == 2
     fixed = make(max_epochs=2, batch_size=16, n_iter_no_change=3).fit(X, y)
     assert (fixed.batch_size_, fixed.n_iter_no_change_) == (16, 3)

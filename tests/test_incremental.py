@@ -156,6 +156,24 @@ def test_defaults_are_calibrated_on_known_quantiles():
     assert gap < 1.07  # measured 1.062
 
 
+def test_auto_patience_waits_at_least_40_epochs():
+    # 720 training rows in batches of 32 are 23 steps an epoch, so 800 steps
+    # would be 35 epochs of patience; the incremental estimator waits 40
+    # (nearly noiseless targets stall longer while the learning rate is high).
+    X, y, _ = make_heteroscedastic(n_samples=800, random_state=0)
+    model = IncrementalQuantileRegressor(
+        batch_size=32,
+        n_members=1,
+        hidden_layer_sizes=(8,),
+        n_knots=5,
+        max_epochs=60,
+        tol=10.0,  # no epoch after the first improves by this much
+        random_state=0,
+    ).fit(X, y)
+    assert model.n_iter_no_change_ == 40
+    assert model.n_iter_ == 41
+
+
 @pytest.mark.parametrize("n_pieces", [1, 4])
 def test_spline_pieces_stay_monotone_and_invertible(data, n_pieces):
     X, y, _ = data
