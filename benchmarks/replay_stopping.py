@@ -21,6 +21,7 @@ several times a default fit.
 
 import argparse
 import copy
+import math
 import os
 import sys
 import time
@@ -52,12 +53,13 @@ def _select(losses, tol, patience):
 
 def _fit_whole_budget(X, y, seed):
     """A fit that runs every epoch, the weights after each epoch, and the
-    patience that ``n_iter_no_change="auto"`` would use, before its floor."""
+    patience that ``n_iter_no_change="auto"`` would use, before its floor
+    (its optimiser steps in epochs of the fit's training batches)."""
     from skorch.callbacks import Callback
 
     from skquantile import IncrementalQuantileRegressor, _training
 
-    snapshots, seen = [], {}
+    snapshots = []
 
     class Snapshot(Callback):
         def on_epoch_end(self, net, **kwargs):
@@ -66,22 +68,13 @@ def _fit_whole_budget(X, y, seed):
             )
 
     make_network = _training.make_network
-    resolve_patience = _training.resolve_patience
 
     def with_snapshots(*args, **kwargs):
         net, stopper = make_network(*args, **kwargs)
         net.callbacks = [*net.callbacks, ("replay_snapshot", Snapshot())]
         return net, stopper
 
-    def steps_patience(n_iter_no_change, n_rows, batch_size, *args, **kwargs):
-        steps = args[0] if args else kwargs.get("patience_steps")
-        seen["steps"] = resolve_patience(
-            "auto", n_rows, batch_size, steps or _training.AUTO_PATIENCE_STEPS, 1
-        )
-        return resolve_patience(n_iter_no_change, n_rows, batch_size, *args, **kwargs)
-
     _training.make_network = with_snapshots
-    _training.resolve_patience = steps_patience
     try:
         start = time.perf_counter()
         model = IncrementalQuantileRegressor(
@@ -90,13 +83,14 @@ def _fit_whole_budget(X, y, seed):
         seconds = time.perf_counter() - start
     finally:
         _training.make_network = make_network
-        _training.resolve_patience = resolve_patience
     history = model.net_.history
+    batches = sum("train_loss" in batch for batch in history[0, "batches"])
+    steps = math.ceil(model._auto_patience_steps() / batches)
     if model.n_members_ > 1:
         losses = np.array([row["valid_member_losses"] for row in history])
     else:
         losses = np.array([[row["valid_loss"]] for row in history])
-    return model, snapshots, losses, seen["steps"], seconds
+    return model, snapshots, losses, steps, seconds
 
 
 def _score_at(model, snapshots, best_epochs, X_test, y_test):

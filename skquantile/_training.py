@@ -208,10 +208,11 @@ AUTO_EPOCHS = (20, 1000)
 #: Optimiser steps without improvement that ``n_iter_no_change="auto"``
 #: waits for before stopping early: a tenth of :data:`AUTO_STEPS`.
 AUTO_PATIENCE_STEPS = 800
-#: Fewest epochs that ``n_iter_no_change="auto"`` waits for (an estimator
-#: may wait longer: :class:`~skquantile.IncrementalQuantileRegressor` waits
-#: 40).
+#: Fewest epochs that ``n_iter_no_change="auto"`` waits for.
 AUTO_PATIENCE_EPOCHS = 20
+#: The floor of :class:`~skquantile.IncrementalQuantileRegressor`: nearly
+#: noiseless targets stall for longer while the learning rate is high.
+INCREMENTAL_PATIENCE_EPOCHS = 40
 #: Bounds of ``batch_size="auto"``, which is an eighth of the training rows.
 AUTO_BATCH = (32, 256)
 
