@@ -8,7 +8,12 @@ class Protocol:
     """Every size a run depends on; ``quick`` selects the small variant.
 
     ``None`` for ``uci_splits`` means the published number of splits of each
-    set (20, and 5 for protein).
+    set (20, and 5 for protein). Scaling sizes up to ``scaling_repeat_up_to``
+    rows are fitted ``scaling_repeats`` times, in rounds that go through every
+    model before the next round starts, so that a slower hour of the machine
+    falls on every model alike; their fits last seconds, and one of them
+    varies by a third from run to run. Larger sizes take minutes per fit and
+    are fitted once.
     """
 
     quick: bool
@@ -26,6 +31,8 @@ class Protocol:
     scaling_predict_train: int
     scaling_predict_rows: int
     scaling_budget_seconds: float
+    scaling_repeats: int
+    scaling_repeat_up_to: int
     overhead_sizes: tuple
     overhead_repeats: int
 
@@ -72,7 +79,9 @@ class Protocol:
             f"- scaling: n in {list(self.scaling_sizes)} (20 features), budget "
             f"{self.scaling_budget_seconds:.0f} s per fit; predict time on "
             f"{self.scaling_predict_rows} rows after fitting on "
-            f"{self.scaling_predict_train}\n"
+            f"{self.scaling_predict_train}; {self.scaling_repeats} interleaved "
+            f"repeats (median time) up to n = {self.scaling_repeat_up_to}, one "
+            "fit above\n"
             f"- overhead: n in {list(self.overhead_sizes)}, "
             f"{self.overhead_repeats} repeats\n"
         )
@@ -94,6 +103,8 @@ FULL = Protocol(
     scaling_predict_train=100_000,
     scaling_predict_rows=100_000,
     scaling_budget_seconds=1800.0,
+    scaling_repeats=3,
+    scaling_repeat_up_to=10_000,
     overhead_sizes=(10_000, 100_000),
     overhead_repeats=3,
 )
@@ -114,6 +125,8 @@ QUICK = Protocol(
     scaling_predict_train=10_000,
     scaling_predict_rows=100_000,
     scaling_budget_seconds=120.0,
+    scaling_repeats=3,
+    scaling_repeat_up_to=10_000,
     overhead_sizes=(10_000,),
     overhead_repeats=3,
 )

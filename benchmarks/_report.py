@@ -20,6 +20,7 @@ from _models import (
     LightGBM,
     QuantileForest,
 )
+from _scaling import median_record
 from scipy.stats import rankdata
 
 IQR = Incremental.name
@@ -479,10 +480,19 @@ def multioutput_report(records, header, notes):
 
 
 def _scaling_by_model(records):
-    by_model = defaultdict(list)
+    """Per model, one record per size, ordered by n: the median of the
+    repeats of that size (:func:`_scaling.median_record`). Repeats measured
+    on different machines are not mixed: the machine with the most repeats
+    of the point stands for it."""
+    points = defaultdict(lambda: defaultdict(list))
     for record in records:
         if record.get("suite") == "scaling":
-            by_model[record["model"]].append(record)
+            where = (record["model"], record["n"])
+            points[where][machine_of(record)].append(record)
+    by_model = defaultdict(list)
+    for (model, _), by_machine in points.items():
+        repeats = max(by_machine.values(), key=len)
+        by_model[model].append(median_record(repeats))
     for model in by_model:
         by_model[model].sort(key=lambda r: r["n"])
     return by_model
@@ -517,12 +527,22 @@ def scaling_report(records, header, notes, plots):
                     model,
                     r["n"],
                     _fmt(r["fit_seconds"], 3) if ok else r.get("reason", r["status"]),
+                    _repeats(r) if ok else "-",
                     _fmt(r["peak_rss_mb"], 4) if ok else "-",
                     _fmt(r["baseline_rss_mb"], 4) if ok else "-",
+                    machine_of(r),
                 ]
             )
     text += "## Fit time and peak memory\n\n"
-    text += _table(["model", "n", "fit s", "peak MB", "before fit MB"], rows)
+    text += (
+        "*fit s* is the median over the repeats and *peak MB* the largest "
+        "peak; *repeats* gives their number and the range of their fit "
+        "seconds.\n\n"
+    )
+    text += _table(
+        ["model", "n", "fit s", "repeats", "peak MB", "before fit MB", "machine"],
+        rows,
+    )
     rows = []
     for model in models:
         for r in by_model[model]:
@@ -541,6 +561,14 @@ def scaling_report(records, header, notes, plots):
         ["model", "fitted on n", "rows predicted", "levels", "predict s"], rows
     )
     return text
+
+
+def _repeats(record):
+    """``3 (6.6-8.1 s)``: the number of repeats and the range of their fits."""
+    each = record.get("fit_seconds_each")
+    if not each or len(each) == 1:
+        return "1"
+    return f"{len(each)} ({_fmt(min(each), 3)}-{_fmt(max(each), 3)} s)"
 
 
 def scaling_plots(records, folder):
@@ -774,6 +802,11 @@ def summary_report(records, header, quick):
             all(a["fit_seconds"] <= b["fit_seconds"] for a, b in pairs),
             ", ".join(
                 f"n={a['n']}: {a['fit_seconds']:.1f}/{b['fit_seconds']:.1f} s"
+                + (
+                    f" (median of {a['repeats']})"
+                    if a.get("repeats", 1) > 1 and a["repeats"] == b.get("repeats")
+                    else ""
+                )
                 for a, b in pairs
             )
             + " (same machine)",

@@ -2,8 +2,10 @@
 
 Each (model, n) point runs :mod:`_scaling_worker` in a fresh Python process,
 so that its peak resident memory (``VmHWM``, the high-water mark of that
-process's own address space) belongs to that fit alone. Sizes run in
-increasing order per model; a size is skipped (and the skip recorded) when
+process's own address space) belongs to that fit alone. The small sizes are
+measured several times, in rounds over all models (see
+:class:`_config.Protocol`), the large ones once. Sizes run in increasing
+order per model; a size is skipped (and the skip recorded) when
 the previous size projects, linearly in n, a fit longer than the time budget
 or a peak memory above the memory budget, and after a time-out.
 """
@@ -12,6 +14,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 from _common import BENCH_DIR, ResultCache, settings_hash, total_memory_bytes
 from _models import UNIVARIATE, available_models
 
@@ -67,49 +70,106 @@ def _projection(previous, n, time_budget, memory_budget_mb):
 
 
 def run_scaling(protocol, threads, cache_path, only_models=None, memory_budget=0.6):
-    """Run every scaling point; ``memory_budget`` is a share of physical RAM."""
+    """Run every scaling point; ``memory_budget`` is a share of physical RAM.
+
+    The sizes up to ``protocol.scaling_repeat_up_to`` are measured
+    ``protocol.scaling_repeats`` times, round by round over all models; the
+    larger ones once, after the rounds, projected from the median of the
+    repeats of the size below.
+    """
     cache = ResultCache(cache_path)
     classes, missing = available_models(UNIVARIATE, only_models)
     notes = [f"model not installed, skipped: {name}" for name in missing]
     sizes = sorted(set(protocol.scaling_sizes) | {protocol.scaling_predict_train})
-    memory_budget_mb = memory_budget * total_memory_bytes() / 1e6
+    repeated = [n for n in sizes if n <= protocol.scaling_repeat_up_to]
+    once = [n for n in sizes if n > protocol.scaling_repeat_up_to]
+    budget = {
+        "seconds": protocol.scaling_budget_seconds,
+        "memory_mb": memory_budget * total_memory_bytes() / 1e6,
+        "threads": threads,
+    }
+    for repeat in range(protocol.scaling_repeats):
+        for cls in classes:
+            previous = None
+            for n in repeated:
+                previous = _point(cache, cls, n, repeat, previous, protocol, budget)
     for cls in classes:
         previous = None
-        for n in sizes:
-            key = ResultCache.key("scaling", n, threads, cls.name)
-            key += "|" + settings_hash(cls.signature())
-            record = cache.get(key)
-            # A skip depends on the budget of the run that made it, so it is
-            # decided anew rather than taken from the cache.
-            if record is not None and record.get("status") == "skipped":
-                record = None
-            if record is None:
-                reason = _projection(
-                    previous, n, protocol.scaling_budget_seconds, memory_budget_mb
-                )
-                if reason is not None:
-                    record = {"status": "skipped", "reason": reason}
-                else:
-                    predict_rows = (
-                        protocol.scaling_predict_rows
-                        if n == protocol.scaling_predict_train
-                        else 0
-                    )
-                    print(f"  [scaling] {cls.name} n={n} ...", flush=True)
-                    record = _run_worker(
-                        cls.name,
-                        n,
-                        threads,
-                        predict_rows,
-                        timeout=2 * protocol.scaling_budget_seconds + 600,
-                    )
-                record.update(
-                    key=key, suite="scaling", model=cls.name, n=n, threads=threads
-                )
-                cache.put(record)
-                print(f"  [scaling] {cls.name} n={n}: {_describe(record)}", flush=True)
-            previous = record
+        if repeated:
+            rounds = [
+                cache.get(_key(cls, repeated[-1], repeat, threads))
+                for repeat in range(protocol.scaling_repeats)
+            ]
+            previous = median_record([r for r in rounds if r is not None])
+        for n in once:
+            previous = _point(cache, cls, n, 0, previous, protocol, budget)
     return notes
+
+
+def _key(cls, n, repeat, threads):
+    """Cache key of one scaling fit; the first repeat has the key of a
+    single measurement."""
+    key = ResultCache.key("scaling", n, threads, cls.name)
+    if repeat:
+        key += f"|repeat {repeat}"
+    return key + "|" + settings_hash(cls.signature())
+
+
+def _point(cache, cls, n, repeat, previous, protocol, budget):
+    """The record of one scaling fit, measured unless the cache has it."""
+    threads = budget["threads"]
+    key = _key(cls, n, repeat, threads)
+    record = cache.get(key)
+    # A skip depends on the budget of the run that made it, so it is
+    # decided anew rather than taken from the cache.
+    if record is not None and record.get("status") == "skipped":
+        record = None
+    if record is not None:
+        return record
+    reason = _projection(previous, n, budget["seconds"], budget["memory_mb"])
+    label = f"{cls.name} n={n}" + (f" (repeat {repeat + 1})" if repeat else "")
+    if reason is not None:
+        record = {"status": "skipped", "reason": reason}
+    else:
+        predict_rows = (
+            protocol.scaling_predict_rows if n == protocol.scaling_predict_train else 0
+        )
+        print(f"  [scaling] {label} ...", flush=True)
+        record = _run_worker(
+            cls.name,
+            n,
+            threads,
+            predict_rows,
+            timeout=2 * protocol.scaling_budget_seconds + 600,
+        )
+    record.update(
+        key=key, suite="scaling", model=cls.name, n=n, threads=threads, repeat=repeat
+    )
+    cache.put(record)
+    print(f"  [scaling] {label}: {_describe(record)}", flush=True)
+    return record
+
+
+def median_record(records):
+    """One record for the repeats of a scaling point.
+
+    Median fit and predict seconds and memory before the fit, the largest
+    peak memory, ``repeats`` and every repeat's ``fit_seconds_each``. If a
+    repeat did not finish, that repeat's record stands for the point.
+    """
+    if not records:
+        return None
+    failed = [r for r in records if r["status"] != "ok"]
+    if failed:
+        return failed[0]
+    merged = dict(records[0])
+    for field in ("fit_seconds", "predict_seconds", "baseline_rss_mb"):
+        if field in merged:
+            merged[field] = float(np.median([r[field] for r in records]))
+    merged["peak_rss_mb"] = max(r["peak_rss_mb"] for r in records)
+    merged["repeats"] = len(records)
+    merged["fit_seconds_each"] = [r["fit_seconds"] for r in records]
+    return merged
 
 
 def _describe(record):

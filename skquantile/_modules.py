@@ -18,6 +18,15 @@ MIN_TAIL_SCALE = 1e-3
 #: that no piece has zero width.
 MIN_PIECE_SHARE = 0.01
 
+#: Shares of a member's tail probability at which :func:`mix_quantile_functions`
+#: adds breakpoints in that tail: from 1/32 up, each sqrt(2) times the one
+#: before, so that the chord of an exponential tail between two of them is
+#: within 2% of the tail's probability there.
+MIXTURE_TAIL_SHARES = tuple(2.0 ** (-k / 2) for k in range(10, 0, -1))
+
+#: Ways of combining the members of an ensemble (``pooling``).
+POOLINGS = ("mixture", "quantiles")
+
 ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 
 
@@ -97,10 +106,11 @@ class IncrementalQuantileNetwork(nn.Module):
     networks (own weights, own initialisation) evaluated side by side. In
     training mode it returns every member's quantile functions, with a
     leading members dimension, so that each member is trained on its own
-    CRPS. In evaluation mode it returns their average quantile function
-    (:func:`average_quantile_functions`), which is again increasing,
-    piecewise linear with exponential tails, and whose CRPS is never larger
-    than the members' mean CRPS (the pinball loss is convex in the quantile).
+    CRPS. In evaluation mode it returns their mixture
+    (:func:`mix_quantile_functions`) or their average quantile function
+    (:func:`average_quantile_functions`), as ``pooling`` says; both are again
+    increasing, piecewise linear with exponential tails, and score a CRPS
+    at most the members' mean.
 
     Parameters
     ----------
@@ -118,6 +128,9 @@ class IncrementalQuantileNetwork(nn.Module):
         Name of the hidden activation.
     n_members : int, default=1
         Number of independent networks in the ensemble.
+    pooling : {"mixture", "quantiles"}, default="mixture"
+        How an ensemble's members are combined in evaluation mode:
+        :func:`mix_quantile_functions` or :func:`average_quantile_functions`.
     """
 
     def __init__(
@@ -129,13 +142,17 @@ class IncrementalQuantileNetwork(nn.Module):
         hidden_layer_sizes,
         activation,
         n_members=1,
+        pooling="mixture",
     ):
         super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
         knot_levels = np.asarray(knot_levels, dtype=np.float64)
         self.n_outputs = n_outputs
         self.n_knots = len(knot_levels)
         self.n_pieces = n_pieces
         self.n_members = n_members
+        self.pooling = pooling
         self.register_buffer("knot_levels", torch.as_tensor(knot_levels))
         self.body, width = make_mlp(
             n_features, hidden_layer_sizes, activation, n_members
@@ -166,6 +183,8 @@ class IncrementalQuantileNetwork(nn.Module):
             raise ValueError("An ensemble module takes features of shape (n, d).")
         quantile_function = self.member_quantile_functions(X)
         if self.n_members > 1 and not self.training:
+            if self.pooling == "mixture":
+                return mix_quantile_functions(quantile_function)
             return average_quantile_functions(quantile_function, self.n_pieces)
         return quantile_function
 
@@ -223,6 +242,61 @@ def average_quantile_functions(members, n_pieces):
     n_members = levels.shape[0]
     values = members.quantile(union.expand(n_members, *union.shape)).mean(0)
     return PiecewiseLinearQuantileFunction(union, values, left_scale, right_scale)
+
+
+def mix_quantile_functions(members):
+    """The mixture (linear pool) of quantile functions along the leading axis.
+
+    The mixture of ``M`` members has the distribution function
+    ``G(z) = mean_m F_m(z)``. Between two consecutive values of the union of
+    all members' breakpoints every member's distribution function is linear
+    in ``z`` unless that member is in one of its exponential tails, so the
+    piecewise-linear quantile function through ``(G(z_j), z_j)`` at the
+    union's values ``z_j`` is exact there, and exact at every ``z_j``. Where
+    a member is in its tail (below the largest first or above the smallest
+    last breakpoint of the members) the straight piece stands in for a sum
+    of exponentials; to keep that chord close, the union also holds every
+    member's quantiles at ``MIXTURE_TAIL_SHARES`` of its tail probabilities
+    (in each tail, values at which that probability shrinks by sqrt(2), down
+    to 1/32 of it). Beyond the union the
+    mixture is a sum of exponential tails; the returned tails keep its
+    probability and its mean there: the tail scale is the members' scales
+    averaged with weights ``F_m(z_0)`` on the left (``1 - F_m`` at the last
+    value on the right).
+
+    The result is again increasing, piecewise linear with exponential tails,
+    with ``M`` times as many breakpoints (per row). Its CRPS is at most the
+    members' mean CRPS up to the approximation in the tails, since the CRPS
+    is convex in the distribution function.
+
+    Returns
+    -------
+    PiecewiseLinearQuantileFunction
+        Of shape ``...``: the mixture of the members.
+    """
+    n_members = members.values.shape[0]
+    levels = members.levels.expand_as(members.values)
+    shares = levels.new_tensor(MIXTURE_TAIL_SHARES)
+    tail_levels = torch.cat(
+        [levels[..., :1] * shares, 1.0 - (1.0 - levels[..., -1:]) * shares], -1
+    )
+    values = torch.cat([members.values, members.quantile(tail_levels)], -1)
+    values = torch.sort(values.movedim(0, -2).flatten(-2), -1).values
+    member_cdf = members.cdf(values.expand(n_members, *values.shape))
+    # Rounding can make the mean dip by an ulp between neighbouring values;
+    # where it stays flat the values are merged, leaving zero-width segments
+    # (as averaging spline members does) rather than vertical ones.
+    levels = torch.cummax(member_cdf.mean(0), -1).values
+    rising = torch.ones_like(levels, dtype=torch.bool)
+    rising[..., 1:] = levels[..., 1:] > levels[..., :-1]
+    position = torch.arange(levels.shape[-1], device=levels.device)
+    start = torch.cummax(torch.where(rising, position, 0), -1).values
+    values = torch.gather(values, -1, start)
+    left_weight = member_cdf[..., 0]
+    right_weight = 1.0 - member_cdf[..., -1]
+    left_scale = (left_weight * members.left_scale).sum(0) / left_weight.sum(0)
+    right_scale = (right_weight * members.right_scale).sum(0) / right_weight.sum(0)
+    return PiecewiseLinearQuantileFunction(levels, values, left_scale, right_scale)
 
 
 def _split_intervals(levels, values, shares):

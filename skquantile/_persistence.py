@@ -230,6 +230,10 @@ def load_model(file, device="cpu"):
         raise ValueError(f"file holds an unknown estimator {payload['class']!r}.")
     params = _decode(payload["params"])
     params["device"] = device
+    if "pooling" in cls().get_params() and "pooling" not in params:
+        # Files written before pooling existed averaged the members'
+        # quantile functions.
+        params["pooling"] = "quantiles"
     estimator = cls(**params)
     estimator._check_device()
     for key, value in payload["fitted"].items():

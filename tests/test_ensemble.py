@@ -65,7 +65,7 @@ def test_fitted_ensemble_size(data):
 def test_prediction_is_the_average_of_the_members_quantile_functions(data, n_pieces):
     X, y = data
     model = IncrementalQuantileRegressor(
-        max_epochs=10, n_members=3, n_pieces=n_pieces, **SMALL
+        max_epochs=10, n_members=3, n_pieces=n_pieces, pooling="quantiles", **SMALL
     ).fit(X, y)
     # Levels in both tails, on knots and between them.
     levels = np.array([1e-4, 0.01, 0.0625, 0.1, 0.33, 0.5, 0.77, 0.9375, 0.99, 0.9999])
@@ -92,7 +92,9 @@ def test_average_scores_no_worse_than_the_mean_member(data):
     # function never scores worse than the members on average, at any level.
     X, y = data
     X_test, y_test, _ = make_heteroscedastic(n_samples=500, random_state=1)
-    model = IncrementalQuantileRegressor(max_epochs=20, n_members=4, **SMALL)
+    model = IncrementalQuantileRegressor(
+        max_epochs=20, n_members=4, pooling="quantiles", **SMALL
+    )
     model.fit(X, y)
     levels = midpoint_levels(49)
     members = _member_quantiles(model, X_test, levels)
@@ -112,6 +114,162 @@ def _check_average_beats_mean_member(ensemble, members, y, levels):
     member_scores = np.stack([pinball(q) for q in members])
     assert (pinball(ensemble) <= member_scores.mean(0) + 1e-12).all()
     assert pinball(ensemble).mean() < member_scores.mean()
+
+
+def _member_cdf(model, X, y_values):
+    """Every member's CDF at target values of shape (n, m): (n_members, n, m)."""
+    module, features = _float64_module(model, X)
+    z = (np.asarray(y_values, dtype=np.float64) - model._y_mean[0]) / model._y_scale[0]
+    with torch.no_grad():
+        members = module.member_quantile_functions(features)
+        z = torch.as_tensor(z)[:, None].expand(module.n_members, *z.shape[:1], 1, -1)
+        return members.cdf(z.contiguous())[:, :, 0].numpy()
+
+
+@pytest.mark.parametrize("n_pieces", [1, 3])
+def test_mixture_pooling_predicts_the_mixture_of_the_members(data, n_pieces):
+    X, y = data
+    model = IncrementalQuantileRegressor(
+        max_epochs=10, n_members=3, n_pieces=n_pieces, pooling="mixture", **SMALL
+    ).fit(X, y)
+    rows = X[:40]
+    # The mixture's CDF is the mean of the members' CDFs: exactly at the
+    # members' breakpoints, and to the chord's error in the tails elsewhere.
+    levels = np.linspace(1e-3, 1 - 1e-3, 9)
+    knots = _member_quantiles(model, rows, model.knot_levels_)
+    members_at_knots = _member_cdf(
+        model, rows, knots.transpose(1, 0, 2).reshape(40, -1)
+    )
+    np.testing.assert_allclose(
+        model.predict_cdf(
+            rows[:, None]
+            .repeat(knots.shape[0] * knots.shape[2], 1)
+            .reshape(-1, X.shape[1]),
+            knots.transpose(1, 0, 2).reshape(-1),
+        ).reshape(40, -1),
+        members_at_knots.mean(0),
+        atol=1e-12,
+    )
+    low, high = model.predict_quantile(rows, [1e-4, 1 - 1e-4]).T
+    grid = low[:, None] + (high - low)[:, None] * np.linspace(0, 1, 401)
+    predicted = np.stack([model.predict_cdf(rows, grid[:, j]) for j in range(401)], 1)
+    np.testing.assert_allclose(
+        predicted, _member_cdf(model, rows, grid).mean(0), atol=1e-3
+    )
+    # It is again a proper quantile function, inverted by its CDF.
+    quantiles = model.predict_quantile(rows, levels)
+    assert (
+        np.diff(model.predict_quantile(rows, np.linspace(1e-6, 1 - 1e-6, 301)), axis=1)
+        >= 0
+    ).all()
+    for j, level in enumerate(levels):
+        np.testing.assert_allclose(
+            model.predict_cdf(rows, quantiles[:, j]), level, atol=1e-9
+        )
+
+
+def test_mixture_is_wider_than_the_average_and_scores_no_worse_than_the_members(data):
+    # The CRPS is convex in the distribution function, so the mixture scores
+    # at most the members' mean CRPS; the mixture of members that disagree is
+    # wider than their average quantile function, on most rows.
+    X, y = data
+    X_test, y_test, _ = make_heteroscedastic(n_samples=500, random_state=1)
+    params = dict(max_epochs=20, n_members=4, **SMALL)
+    average = IncrementalQuantileRegressor(pooling="quantiles", **params).fit(X, y)
+    mixture = IncrementalQuantileRegressor(**params).fit(X, y)
+    assert mixture.pooling == "mixture"
+    # Pooling changes the prediction only: the networks are the same.
+    for key, tensor in average.net_.module_.state_dict().items():
+        torch.testing.assert_close(mixture.net_.module_.state_dict()[key], tensor)
+    levels = midpoint_levels(99)
+    members = _member_quantiles(mixture, X_test, levels)
+
+    def crps(quantiles):
+        error = y_test[:, None] - quantiles
+        return 2 * np.maximum(levels * error, (levels - 1) * error).mean()
+
+    assert crps(mixture.predict_quantile(X_test, levels)) < np.mean(
+        [crps(q) for q in members]
+    )
+    width = np.diff(mixture.predict_interval(X_test, 0.9), axis=1)
+    narrower = np.diff(average.predict_interval(X_test, 0.9), axis=1)
+    assert width.mean() > narrower.mean()
+    assert (width > narrower).mean() > 0.75
+
+
+def test_mixture_of_quantile_functions_keeps_the_tails_probability_and_mean():
+    from skquantile._modules import MIN_INCREMENT, mix_quantile_functions
+    from skquantile._quantile_function import PiecewiseLinearQuantileFunction
+
+    generator = torch.Generator().manual_seed(0)
+    levels = torch.tensor([0.1, 0.3, 0.7, 0.9], dtype=torch.float64)
+    steps = (
+        torch.rand(3, 5, 4, generator=generator, dtype=torch.float64) + MIN_INCREMENT
+    )
+    values = torch.cumsum(steps, -1) + 3 * torch.randn(
+        3, 5, 1, generator=generator, dtype=torch.float64
+    )
+    left = torch.rand(3, 5, generator=generator, dtype=torch.float64) + 0.1
+    right = torch.rand(3, 5, generator=generator, dtype=torch.float64) + 0.1
+    members = PiecewiseLinearQuantileFunction(levels, values, left, right)
+    mixture = mix_quantile_functions(members)
+    first, last = mixture.values[:, :1], mixture.values[:, -1:]
+    member_first = members.cdf(first.expand(3, 5, 1))[..., 0]
+    member_last = members.cdf(last.expand(3, 5, 1))[..., 0]
+    torch.testing.assert_close(mixture.levels[:, 0], member_first.mean(0))
+    torch.testing.assert_close(mixture.levels[:, -1], member_last.mean(0))
+    # Mass below the first value times the mean distance below it: the
+    # integral of each member's exponential tail is F_m(z0) * scale_m.
+    torch.testing.assert_close(
+        mixture.levels[:, 0] * mixture.left_scale, (member_first * left).mean(0)
+    )
+    torch.testing.assert_close(
+        (1 - mixture.levels[:, -1]) * mixture.right_scale,
+        ((1 - member_last) * right).mean(0),
+    )
+    # Identical members mix to themselves: exactly between the knots, and
+    # in the tails to the chords' error (their CDFs agree within 2% of the
+    # tail probability, 0.1).
+    same = PiecewiseLinearQuantileFunction(
+        levels,
+        values[:1].expand(3, 5, 4),
+        left[:1].expand(3, 5),
+        right[:1].expand(3, 5),
+    )
+    one = PiecewiseLinearQuantileFunction(levels, values[0], left[0], right[0])
+    inner = torch.linspace(0.1, 0.9, 81, dtype=torch.float64).expand(5, 81)
+    mixed = mix_quantile_functions(same)
+    torch.testing.assert_close(mixed.quantile(inner), one.quantile(inner))
+    outer = torch.cat([torch.logspace(-6, -1, 50), 1 - torch.logspace(-6, -1, 50)])
+    z = one.quantile(outer.to(torch.float64).expand(5, 100))
+    assert (mixed.cdf(z) - one.cdf(z)).abs().max() < 0.02 * 0.1
+
+
+def test_pooling_is_validated_and_kept_by_save_load(data, tmp_path):
+    X, y = data
+    with pytest.raises(ValueError, match="pooling"):
+        IncrementalQuantileRegressor(pooling="median", **SMALL).fit(X, y)
+    levels = [0.01, 0.5, 0.99]
+    for pooling in ("mixture", "quantiles"):
+        model = IncrementalQuantileRegressor(
+            max_epochs=3, n_members=2, pooling=pooling, **SMALL
+        ).fit(X, y)
+        save_model(model, tmp_path / "model.skq")
+        restored = load_model(tmp_path / "model.skq")
+        assert restored.pooling == pooling
+        np.testing.assert_array_equal(
+            restored.predict_quantile(X, levels), model.predict_quantile(X, levels)
+        )
+    # Files written before pooling existed averaged the quantile functions,
+    # and still do.
+    payload = torch.load(tmp_path / "model.skq", weights_only=True)
+    del payload["params"]["pooling"]
+    torch.save(payload, tmp_path / "old.skq")
+    old = load_model(tmp_path / "old.skq")
+    assert old.pooling == "quantiles"
+    np.testing.assert_array_equal(
+        old.predict_quantile(X, levels), model.predict_quantile(X, levels)
+    )
 
 
 def test_members_hold_out_their_own_rows():
