@@ -292,11 +292,17 @@ def mix_quantile_functions(members):
     position = torch.arange(levels.shape[-1], device=levels.device)
     start = torch.cummax(torch.where(rising, position, 0), -1).values
     values = torch.gather(values, -1, start)
-    left_weight = member_cdf[..., 0]
-    right_weight = 1.0 - member_cdf[..., -1]
-    left_scale = (left_weight * members.left_scale).sum(0) / left_weight.sum(0)
-    right_scale = (right_weight * members.right_scale).sum(0) / right_weight.sum(0)
+    left_scale = _tail_scale(member_cdf[..., 0], members.left_scale)
+    right_scale = _tail_scale(1.0 - member_cdf[..., -1], members.right_scale)
     return PiecewiseLinearQuantileFunction(levels, values, left_scale, right_scale)
+
+
+def _tail_scale(weight, scale):
+    """The members' tail scales averaged with the weights of their tail
+    probabilities; the plain mean where every weight underflows to zero."""
+    total = weight.sum(0)
+    weighted = (weight * scale).sum(0) / torch.where(total > 0, total, 1.0)
+    return torch.where(total > 0, weighted, scale.mean(0))
 
 
 def _split_intervals(levels, values, shares):

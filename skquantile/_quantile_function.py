@@ -99,7 +99,12 @@ class PiecewiseLinearQuantileFunction(NamedTuple):
         segment = _segment_index(values, z)
         x0, x1 = _gather(levels, segment), _gather(levels, segment + 1)
         y0, y1 = _gather(values, segment), _gather(values, segment + 1)
-        inner = x0 + (x1 - x0) * ((z - y0) / (y1 - y0)).clamp(0.0, 1.0)
+        # A segment of zero height (values equal to float64 resolution, far
+        # outside the training data) holds all of its probability at that
+        # value: the CDF there is the level at the segment's top, not 0/0.
+        rises = y1 > y0
+        share = (z - y0) / torch.where(rises, y1 - y0, 1.0)
+        inner = x0 + (x1 - x0) * torch.where(rises, share, 1.0).clamp(0.0, 1.0)
         # The clamps keep the branch that torch.where discards finite, so that
         # no inf or nan leaks into gradients.
         left = levels[..., :1] * torch.exp(

@@ -132,6 +132,21 @@ def test_quantile_limits_are_infinite_and_cdf_saturates():
     assert cdf.tolist() == [0.0, 1.0]
 
 
+def test_cdf_of_values_equal_to_float64_resolution_is_finite():
+    # Far outside the training data the knot increments vanish next to the
+    # values and consecutive values become equal: the CDF there is a level
+    # of the tie, never 0/0.
+    levels = torch.tensor([0.1, 0.4, 0.6, 0.9], dtype=torch.float64)
+    values = torch.tensor([1e15, 1e15, 1e15, 1e15 + 0.5], dtype=torch.float64)
+    scale = torch.tensor(1e-3, dtype=torch.float64)
+    tied = PiecewiseLinearQuantileFunction(levels, values, scale, scale)
+    z = torch.tensor([1e15 - 1.0, 1e15, 1e15 + 0.25, 1e15 + 1.0], dtype=torch.float64)
+    cdf = tied.cdf(z)
+    assert torch.isfinite(cdf).all() and (torch.diff(cdf) >= 0).all()
+    assert cdf[0] == 0.0 and 0.1 <= cdf[1] <= 0.6 and cdf[3] == 1.0
+    assert 0.6 < cdf[2] < 0.9
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_shared_levels_fast_path_matches_the_general_one(seed):
     rng = np.random.default_rng(seed)
