@@ -67,6 +67,12 @@ class Protocol:
             else f", training rows capped at {self.uci_max_train} and test rows "
             f"at {self.uci_max_test} (seeded random subsets)"
         )
+        repeats = (
+            f"{self.scaling_repeats} interleaved repeats (median time) up to "
+            f"n = {self.scaling_repeat_up_to}, one fit above"
+            if self.scaling_repeats > 1
+            else "one fit per size"
+        )
         return (
             f"- mode: {'quick' if self.quick else 'full'}\n"
             f"- UCI: standard 90/10 splits, number of splits {splits}{cap}\n"
@@ -79,9 +85,7 @@ class Protocol:
             f"- scaling: n in {list(self.scaling_sizes)} (20 features), budget "
             f"{self.scaling_budget_seconds:.0f} s per fit; predict time on "
             f"{self.scaling_predict_rows} rows after fitting on "
-            f"{self.scaling_predict_train}; {self.scaling_repeats} interleaved "
-            f"repeats (median time) up to n = {self.scaling_repeat_up_to}, one "
-            "fit above\n"
+            f"{self.scaling_predict_train}; {repeats}\n"
             f"- overhead: n in {list(self.overhead_sizes)}, "
             f"{self.overhead_repeats} repeats\n"
         )
@@ -125,7 +129,7 @@ QUICK = Protocol(
     scaling_predict_train=10_000,
     scaling_predict_rows=100_000,
     scaling_budget_seconds=120.0,
-    scaling_repeats=3,
+    scaling_repeats=1,
     scaling_repeat_up_to=10_000,
     overhead_sizes=(10_000,),
     overhead_repeats=3,

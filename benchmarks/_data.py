@@ -12,10 +12,11 @@ targets. ``scpf`` has empty cells in its one-hot columns (the category is
 unknown); they are read as 0, i.e. "none of the listed categories".
 """
 
+import os
 from pathlib import Path
 
 import numpy as np
-from _common import warn_missing
+from _common import data_dir, warn_missing
 
 #: UCI file stems in table order, with the published number of splits.
 UCI_SETS = {
@@ -31,6 +32,30 @@ UCI_SETS = {
 }
 #: Mulan multi-target sets and their number of target columns.
 MULTIOUTPUT_SETS = {"enb": 2, "jura": 3, "scpf": 3, "slump": 3}
+
+
+def add_split_arguments(parser, example):
+    """The arguments of a script that works on some standard splits of one
+    UCI set: the set, the split indices and ``--data``."""
+    parser.add_argument("dataset", help=f"UCI set, e.g. {example}")
+    parser.add_argument("splits", nargs="+", type=int, help="standard split indices")
+    parser.add_argument("--data", default=None, help="data folder")
+
+
+def load_standard_splits(args):
+    """``(X, y, splits)`` of the script's UCI set (see
+    :func:`add_split_arguments`), or ``None`` if it is missing (with a
+    warning). Pins torch and OpenMP to one thread first, as in the suites;
+    call it before torch is imported."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import torch
+
+    torch.set_num_threads(1)
+    loaded = load_uci(data_dir(args.data), args.dataset)
+    if loaded is None:
+        return None
+    X, y = loaded
+    return X, y, standard_splits(len(y), UCI_SETS[args.dataset][1])
 
 
 def load_uci(folder, name):

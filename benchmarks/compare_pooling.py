@@ -17,34 +17,26 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _data  # noqa: E402
+
 POOLINGS = ("quantiles", "mixture")
 SHOWN = ("crps99", "calibration", "coverage90", "width90")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("dataset", help="UCI set, e.g. concrete")
-    parser.add_argument("splits", nargs="+", type=int, help="standard split indices")
-    parser.add_argument("--data", default=None, help="data folder")
+    _data.add_split_arguments(parser, "concrete")
     args = parser.parse_args(argv)
-
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    import torch
-
-    torch.set_num_threads(1)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import _data
-    from _common import data_dir
+    loaded = _data.load_standard_splits(args)
+    if loaded is None:
+        return 1
+    X, y, splits = loaded
     from _scoring import LEVELS, MIDPOINTS, score_quantiles
     from sklearn.preprocessing import StandardScaler
 
     from skquantile import IncrementalQuantileRegressor
 
-    loaded = _data.load_uci(data_dir(args.data), args.dataset)
-    if loaded is None:
-        return 1
-    X, y = loaded
-    splits = _data.standard_splits(len(y), _data.UCI_SETS[args.dataset][1])
     header = " | ".join(f"{m} {p}" for m in SHOWN for p in POOLINGS)
     print(f"| split | members | {header} |\n|" + "---|" * (2 + 2 * len(SHOWN)))
     scores = {p: [] for p in POOLINGS}

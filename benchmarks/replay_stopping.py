@@ -28,6 +28,9 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _data  # noqa: E402
+
 
 def _select(losses, tol, patience):
     """Each member's best epoch (0-based) and the epochs run with ``patience``.
@@ -113,9 +116,7 @@ def _score_at(model, snapshots, best_epochs, X_test, y_test):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("dataset", help="UCI set, e.g. naval")
-    parser.add_argument("splits", nargs="+", type=int, help="standard split indices")
-    parser.add_argument("--data", default=None, help="data folder")
+    _data.add_split_arguments(parser, "naval")
     parser.add_argument(
         "--floors", default="20,40", help="comma-separated patience floors (epochs)"
     )
@@ -123,22 +124,12 @@ def main(argv=None):
         "--multiples", default="2", help="comma-separated patience multiples"
     )
     args = parser.parse_args(argv)
-
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    import torch
-
-    torch.set_num_threads(1)
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import _data
-    from _common import data_dir
-    from sklearn.preprocessing import StandardScaler
-
-    loaded = _data.load_uci(data_dir(args.data), args.dataset)
+    loaded = _data.load_standard_splits(args)
     if loaded is None:
         return 1
-    X, y = loaded
-    n_splits = _data.UCI_SETS[args.dataset][1]
-    splits = _data.standard_splits(len(y), n_splits)
+    X, y, splits = loaded
+    from sklearn.preprocessing import StandardScaler
+
     floors = [int(f) for f in args.floors.split(",") if f]
     multiples = [int(k) for k in args.multiples.split(",") if k]
     print(
