@@ -73,8 +73,8 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         members' disagreement adds to their spread, which corrects members
         that are over-confident, as networks fitted to a few hundred rows
         are. Its CRPS is at most the members' mean. It is represented
-        exactly at the union of the members' breakpoints and to within about
-        1e-4 in probability in the tails (see the user guide); with five
+        exactly at the union of the members' breakpoints and to within 2e-4
+        in probability in the tails (see the user guide); with five
         members a prediction costs about seven times the average's. On the
         first five standard splits of the UCI sets with several networks,
         the mixture had the lower CRPS and calibration error on five of seven

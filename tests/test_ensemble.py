@@ -245,6 +245,25 @@ def test_mixture_of_quantile_functions_keeps_the_tails_probability_and_mean():
     assert (mixed.cdf(z) - one.cdf(z)).abs().max() < 0.02 * 0.1
 
 
+@pytest.mark.parametrize("n_pieces", [1, 3])
+def test_mixture_cdf_is_within_2e_4_of_the_members_mean_with_40_knots(n_pieces):
+    # Members that disagree widely (random weights) at the default 40 knots.
+    from skquantile._modules import IncrementalQuantileNetwork, mix_quantile_functions
+
+    torch.manual_seed(0)
+    knots = (np.arange(40) + 0.5) / 40
+    net = IncrementalQuantileNetwork(4, 2, knots, n_pieces, (16,), "gelu", 5)
+    net = net.double()
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.add_(0.5 * torch.randn_like(parameter))
+        members = net.member_quantile_functions(torch.randn(7, 4, dtype=torch.float64))
+        mixture = mix_quantile_functions(members)
+        z = torch.linspace(-8, 8, 4001, dtype=torch.float64).expand(7, 2, 4001)
+        exact = members.cdf(z.expand(5, *z.shape)).mean(0)
+        assert (mixture.cdf(z) - exact).abs().max() < 2e-4
+
+
 def test_pooling_is_validated_and_kept_by_save_load(data, tmp_path):
     X, y = data
     with pytest.raises(ValueError, match="pooling"):
