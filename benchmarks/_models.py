@@ -68,16 +68,18 @@ class SkquantileModel(BenchModel):
         raise NotImplementedError
 
     @classmethod
-    def signature(cls):
+    def signature(cls, **changed):
         """The settings plus the estimator's parameters, the package version
         and the revision of the training code.
 
         The skquantile defaults are still being tuned, so cached results of
-        an older default are not reused.
+        an older default are not reused. ``changed`` parameters give the
+        signature the model would have with those defaults.
         """
         import skquantile
 
-        params = sorted(cls(1, 0)._estimator().get_params().items())
+        params = {**cls(1, 0)._estimator().get_params(), **changed}
+        params = sorted(params.items())
         text = f"{cls.settings} {params!r} skquantile {skquantile.__version__}"
         if cls.training_code:
             text += f" training code: {cls.training_code}"
