@@ -804,7 +804,7 @@ def summary_report(records, header, quick):
                 f"n={a['n']}: {a['fit_seconds']:.1f}/{b['fit_seconds']:.1f} s"
                 + (
                     f" (median of {a['repeats']})"
-                    if a.get("repeats", 1) > 1 and a["repeats"] == b.get("repeats")
+                    if a["repeats"] > 1 and a["repeats"] == b["repeats"]
                     else ""
                 )
                 for a, b in pairs

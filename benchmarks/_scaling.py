@@ -83,16 +83,16 @@ def run_scaling(protocol, threads, cache_path, only_models=None, memory_budget=0
     sizes = sorted(set(protocol.scaling_sizes) | {protocol.scaling_predict_train})
     repeated = [n for n in sizes if n <= protocol.scaling_repeat_up_to]
     once = [n for n in sizes if n > protocol.scaling_repeat_up_to]
-    budget = {
-        "seconds": protocol.scaling_budget_seconds,
-        "memory_mb": memory_budget * total_memory_bytes() / 1e6,
-        "threads": threads,
-    }
+    memory_mb = memory_budget * total_memory_bytes() / 1e6
+
+    def point(cls, n, repeat, previous):
+        return _point(cache, cls, n, repeat, previous, protocol, threads, memory_mb)
+
     for repeat in range(protocol.scaling_repeats):
         for cls in classes:
             previous = None
             for n in repeated:
-                previous = _point(cache, cls, n, repeat, previous, protocol, budget)
+                previous = point(cls, n, repeat, previous)
     for cls in classes:
         previous = None
         if repeated:
@@ -102,7 +102,7 @@ def run_scaling(protocol, threads, cache_path, only_models=None, memory_budget=0
             ]
             previous = median_record([r for r in rounds if r is not None])
         for n in once:
-            previous = _point(cache, cls, n, 0, previous, protocol, budget)
+            previous = point(cls, n, 0, previous)
     return notes
 
 
@@ -115,9 +115,8 @@ def _key(cls, n, repeat, threads):
     return key + "|" + settings_hash(cls.signature())
 
 
-def _point(cache, cls, n, repeat, previous, protocol, budget):
+def _point(cache, cls, n, repeat, previous, protocol, threads, memory_mb):
     """The record of one scaling fit, measured unless the cache has it."""
-    threads = budget["threads"]
     key = _key(cls, n, repeat, threads)
     record = cache.get(key)
     # A skip depends on the budget of the run that made it, so it is
@@ -126,7 +125,7 @@ def _point(cache, cls, n, repeat, previous, protocol, budget):
         record = None
     if record is not None:
         return record
-    reason = _projection(previous, n, budget["seconds"], budget["memory_mb"])
+    reason = _projection(previous, n, protocol.scaling_budget_seconds, memory_mb)
     label = f"{cls.name} n={n}" + (f" (repeat {repeat + 1})" if repeat else "")
     if reason is not None:
         record = {"status": "skipped", "reason": reason}

@@ -28,7 +28,6 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _data  # noqa: E402
 
-POOLINGS = ("quantiles", "mixture")
 SHOWN = ("crps99", "calibration", "coverage90", "width90")
 
 
@@ -46,6 +45,8 @@ def compare_records(raw):
     default with the other pooling, per suite and data set."""
     from _common import settings_hash
     from _models import Incremental
+
+    from skquantile._modules import POOLINGS
 
     default = Incremental(1, 0)._estimator().pooling
     other = next(p for p in POOLINGS if p != default)
@@ -117,6 +118,7 @@ def main(argv=None):
     from sklearn.preprocessing import StandardScaler
 
     from skquantile import IncrementalQuantileRegressor
+    from skquantile._modules import POOLINGS
 
     header = " | ".join(f"{m} {p}" for m in SHOWN for p in POOLINGS)
     print(f"| split | members | {header} |\n|" + "---|" * (2 + 2 * len(SHOWN)))

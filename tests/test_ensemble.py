@@ -126,6 +126,12 @@ def _member_cdf(model, X, y_values):
         return members.cdf(z.contiguous())[:, :, 0].numpy()
 
 
+def _predicted_cdf(model, X, y_values):
+    """The model's CDF at target values of shape (n, m), column by column."""
+    columns = [model.predict_cdf(X, y_values[:, j]) for j in range(y_values.shape[1])]
+    return np.stack(columns, 1)
+
+
 @pytest.mark.parametrize("n_pieces", [1, 3])
 def test_mixture_pooling_predicts_the_mixture_of_the_members(data, n_pieces):
     X, y = data
@@ -137,24 +143,18 @@ def test_mixture_pooling_predicts_the_mixture_of_the_members(data, n_pieces):
     # members' breakpoints, and to the chord's error in the tails elsewhere.
     levels = np.linspace(1e-3, 1 - 1e-3, 9)
     knots = _member_quantiles(model, rows, model.knot_levels_)
-    members_at_knots = _member_cdf(
-        model, rows, knots.transpose(1, 0, 2).reshape(40, -1)
-    )
+    knots = knots.transpose(1, 0, 2).reshape(40, -1)
     np.testing.assert_allclose(
-        model.predict_cdf(
-            rows[:, None]
-            .repeat(knots.shape[0] * knots.shape[2], 1)
-            .reshape(-1, X.shape[1]),
-            knots.transpose(1, 0, 2).reshape(-1),
-        ).reshape(40, -1),
-        members_at_knots.mean(0),
+        _predicted_cdf(model, rows, knots),
+        _member_cdf(model, rows, knots).mean(0),
         atol=1e-12,
     )
     low, high = model.predict_quantile(rows, [1e-4, 1 - 1e-4]).T
     grid = low[:, None] + (high - low)[:, None] * np.linspace(0, 1, 401)
-    predicted = np.stack([model.predict_cdf(rows, grid[:, j]) for j in range(401)], 1)
     np.testing.assert_allclose(
-        predicted, _member_cdf(model, rows, grid).mean(0), atol=1e-3
+        _predicted_cdf(model, rows, grid),
+        _member_cdf(model, rows, grid).mean(0),
+        atol=1e-3,
     )
     # It is again a proper quantile function, inverted by its CDF.
     quantiles = model.predict_quantile(rows, levels)
