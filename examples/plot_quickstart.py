@@ -39,8 +39,8 @@ print(f"train: {X_train.shape}, test: {X_test.shape}")
 # knots, three hidden layers of 128 GELU units, a training length, early
 # stopping patience and ensemble size sized to the data) need no feature or
 # target scaling: both are standardised inside ``fit``. On a few thousand
-# rows the model averages the quantile functions of five networks, each
-# with its own held-out rows.
+# rows the model predicts the mixture of five networks (the mean of their
+# distribution functions), each trained with its own held-out rows.
 model = IncrementalQuantileRegressor(random_state=0)
 model.fit(X_train, y_train)
 print(

@@ -196,7 +196,7 @@ def main(argv=None):
     model = IncrementalQuantileRegressor(random_state=args.random_state).fit(X, y)
     print(
         f"Fitted {model!r} on {len(X)} rows in {time.perf_counter() - start:.2f} s "
-        f"({model.n_iter_} epochs, {model.n_members_} networks averaged)."
+        f"({model.n_iter_} epochs, {model.n_members_} networks pooled)."
     )
 
     levels = np.array([0.80, 0.90, 0.94, 0.95, 0.99])

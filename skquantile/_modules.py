@@ -106,9 +106,9 @@ class IncrementalQuantileNetwork(nn.Module):
     networks (own weights, own initialisation) evaluated side by side. In
     training mode it returns every member's quantile functions, with a
     leading members dimension, so that each member is trained on its own
-    CRPS. In evaluation mode it returns their average quantile function
-    (:func:`average_quantile_functions`) or their mixture
-    (:func:`mix_quantile_functions`), as ``pooling`` says; both are again
+    CRPS. In evaluation mode it returns their mixture
+    (:func:`mix_quantile_functions`) or their average quantile function
+    (:func:`average_quantile_functions`), as ``pooling`` says; both are again
     increasing, piecewise linear with exponential tails, and score a CRPS
     at most the members' mean.
 
@@ -128,9 +128,9 @@ class IncrementalQuantileNetwork(nn.Module):
         Name of the hidden activation.
     n_members : int, default=1
         Number of independent networks in the ensemble.
-    pooling : {"quantiles", "mixture"}, default="quantiles"
+    pooling : {"mixture", "quantiles"}, default="mixture"
         How an ensemble's members are combined in evaluation mode:
-        :func:`average_quantile_functions` or :func:`mix_quantile_functions`.
+        :func:`mix_quantile_functions` or :func:`average_quantile_functions`.
     """
 
     def __init__(
@@ -142,7 +142,7 @@ class IncrementalQuantileNetwork(nn.Module):
         hidden_layer_sizes,
         activation,
         n_members=1,
-        pooling="quantiles",
+        pooling="mixture",
     ):
         super().__init__()
         if pooling not in POOLINGS:

@@ -73,8 +73,8 @@ class MemberEarlyStopping(Callback):
 
     Members so see different training rows and stop at different epochs:
     every row trains most members, and the members' errors differ more than
-    initialisation alone makes them differ, which is where the ensemble's
-    average gains (on the small UCI sets about 10% CRPS against one network,
+    initialisation alone makes them differ, which is where the ensemble
+    gains (on the small UCI sets about 10% CRPS against one network,
     where members that share one validation split and stop together gained
     almost nothing).
     """
