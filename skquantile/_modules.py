@@ -24,6 +24,10 @@ MIN_PIECE_SHARE = 0.01
 #: within 2% of the tail's probability there.
 MIXTURE_TAIL_SHARES = tuple(2.0 ** (-k / 2) for k in range(10, 0, -1))
 
+#: Member distribution-function evaluations per block of rows in
+#: :func:`mix_quantile_functions` on the CPU (2 MB per float64 temporary).
+MIXTURE_BLOCK_ELEMENTS = 2**18
+
 #: Ways of combining the members of an ensemble (``pooling``).
 POOLINGS = ("quantiles", "mixture")
 
@@ -275,6 +279,45 @@ def mix_quantile_functions(members):
     PiecewiseLinearQuantileFunction
         Of shape ``...``: the mixture of the members.
     """
+    values = members.values
+    if values.device.type == "cpu" and values.ndim > 2:
+        # The work is elementwise on (members, rows, ..., union) tensors; in
+        # blocks of rows whose tensors stay in the CPU's caches it runs
+        # several times faster than on a whole chunk of rows (five members,
+        # 99 levels for 1e5 rows: 36 s in chunks of 4096 rows, 9 s in blocks
+        # of 174), with the same results up to float64 rounding.
+        n_rows = values.shape[1]
+        per_row = values[0, :1].numel() // values.shape[-1]
+        per_row *= values.shape[0] ** 2 * (
+            values.shape[-1] + 2 * len(MIXTURE_TAIL_SHARES)
+        )
+        block = max(1, MIXTURE_BLOCK_ELEMENTS // per_row)
+        if block < n_rows:
+            parts = [
+                _mix(_member_rows(members, slice(start, start + block)))
+                for start in range(0, n_rows, block)
+            ]
+            return PiecewiseLinearQuantileFunction(
+                *(torch.cat(field, 0) for field in zip(*parts, strict=True))
+            )
+    return _mix(members)
+
+
+def _member_rows(members, rows):
+    """The members' functions of some rows (the axis after the members)."""
+    levels = members.levels
+    if levels.ndim == members.values.ndim:
+        levels = levels[:, rows]
+    return PiecewiseLinearQuantileFunction(
+        levels,
+        members.values[:, rows],
+        members.left_scale[:, rows],
+        members.right_scale[:, rows],
+    )
+
+
+def _mix(members):
+    """:func:`mix_quantile_functions` on one block."""
     n_members = members.values.shape[0]
     levels = members.levels.expand_as(members.values)
     shares = levels.new_tensor(MIXTURE_TAIL_SHARES)

@@ -264,6 +264,43 @@ def test_mixture_cdf_is_within_2e_4_of_the_members_mean_with_40_knots(n_pieces):
         assert (mixture.cdf(z) - exact).abs().max() < 2e-4
 
 
+@pytest.mark.parametrize("n_pieces", [1, 3])
+def test_mixture_in_blocks_of_rows_equals_the_mixture_of_all_rows(
+    n_pieces, monkeypatch
+):
+    # On the CPU the mixture is built in blocks of rows; the blocks, their
+    # uneven last one included, must give the mixture of all rows at once.
+    # With one piece the members share their knot levels (1-d levels), with
+    # spline pieces every row has its own.
+    from skquantile import _modules
+
+    torch.manual_seed(0)
+    knots = (np.arange(8) + 0.5) / 8
+    net = _modules.IncrementalQuantileNetwork(4, 2, knots, n_pieces, (16,), "gelu", 3)
+    with torch.no_grad():
+        members = net.double().member_quantile_functions(
+            torch.randn(50, 4, dtype=torch.float64)
+        )
+        whole = _modules.mix_quantile_functions(members)
+        n_breakpoints = 8 + 7 * (n_pieces - 1)
+        # Member CDF evaluations per row: 2 outputs, 3 members at the union
+        # of 3 members' breakpoints and 20 tail points; blocks of 7 rows.
+        per_row = 2 * 3 * 3 * (n_breakpoints + 2 * len(_modules.MIXTURE_TAIL_SHARES))
+        monkeypatch.setattr(_modules, "MIXTURE_BLOCK_ELEMENTS", 7 * per_row)
+        calls = []
+        mix_block = _modules._mix
+        monkeypatch.setattr(
+            _modules, "_mix", lambda part: calls.append(part) or mix_block(part)
+        )
+        blocks = _modules.mix_quantile_functions(members)
+    assert [len(part.values[0]) for part in calls] == [7] * 7 + [1]
+    assert (
+        blocks.values.shape == whole.values.shape == (50, 2, 3 * (n_breakpoints + 20))
+    )
+    for got, expected in zip(blocks, whole, strict=True):
+        torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
 def test_pooling_is_validated_and_kept_by_save_load(data, tmp_path):
     X, y = data
     with pytest.raises(ValueError, match="pooling"):
