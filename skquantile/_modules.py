@@ -1,5 +1,7 @@
 """Torch modules: the MLP body, the incremental quantile-function head and its loss."""
 
+import math
+
 import numpy as np
 import torch
 from scipy.special import ndtri
@@ -286,11 +288,9 @@ def mix_quantile_functions(members):
         # several times faster than on a whole chunk of rows (five members,
         # 99 levels for 1e5 rows: 36 s in chunks of 4096 rows, 9 s in blocks
         # of 174), with the same results up to float64 rounding.
-        n_rows = values.shape[1]
-        per_row = values[0, :1].numel() // values.shape[-1]
-        per_row *= values.shape[0] ** 2 * (
-            values.shape[-1] + 2 * len(MIXTURE_TAIL_SHARES)
-        )
+        n_members, n_rows = values.shape[:2]
+        union = n_members * (values.shape[-1] + 2 * len(MIXTURE_TAIL_SHARES))
+        per_row = n_members * union * math.prod(values.shape[2:-1])
         block = max(1, MIXTURE_BLOCK_ELEMENTS // per_row)
         if block < n_rows:
             parts = [
