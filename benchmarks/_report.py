@@ -390,7 +390,8 @@ def multioutput_report(records, header, notes):
         f"Models: **{CONVEX}** (joint law, defaults, StandardScaler on X) "
         + "".join(
             f"and the tuned variant **{name}** ({CONVEX_TUNED[name]}; not a "
-            "default, run by the full protocol only) "
+            "default, run by the full protocol only, measured with the earlier "
+            "multi-target patience of 800 steps) "
             for name in tuned
         )
         + f"against **{IQR}** on the same 2-d target (defaults, StandardScaler on X): "

@@ -208,6 +208,11 @@ AUTO_EPOCHS = (20, 1000)
 #: Optimiser steps without improvement that ``n_iter_no_change="auto"``
 #: waits for before stopping early: a tenth of :data:`AUTO_STEPS`.
 AUTO_PATIENCE_STEPS = 800
+#: Optimiser steps that :class:`~skquantile.ConvexQuantileRegressor` waits
+#: for with several targets: the energy score of a joint map can stall on a
+#: plateau for well over 800 steps while the learning rate is high, and then
+#: fall again (enb: level for about 1400 steps, from epoch 150 to 330).
+JOINT_PATIENCE_STEPS = 2400
 #: Fewest epochs that ``n_iter_no_change="auto"`` waits for.
 AUTO_PATIENCE_EPOCHS = 20
 #: The floor of :class:`~skquantile.IncrementalQuantileRegressor`: nearly

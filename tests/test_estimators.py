@@ -151,10 +151,10 @@ def test_fitted_training_sizes(make, data):
     steps_patience = int(np.ceil(800 / steps))
     if isinstance(model, ConvexQuantileRegressor):
         # The convex estimator waits 20 epochs for one target; for several,
-        # 800 steps and at least 20 epochs.
+        # 2400 steps and at least 20 epochs.
         assert model.n_iter_no_change_ == 20
         Y = np.column_stack([y, y + X[:, 0]])
-        patience = max(20, steps_patience)
+        patience = max(20, int(np.ceil(2400 / steps)))
         assert make(max_epochs=2).fit(X, Y).n_iter_no_change_ == patience
     else:
         # The incremental estimator waits at least 40 epochs.
