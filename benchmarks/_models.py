@@ -148,8 +148,10 @@ class ConvexTuned(Convex):
     #: Measured with the training code before the written-out gradient (the
     #: same map; see the benchmarks README, "Convex training code") and with
     #: the earlier multi-target patience of 800 steps (not the seventh run's
-    #: 2400), and not re-measured: keep their cache keys. Their tables say so.
+    #: 2400), and not re-measured: keep their cache keys.
     training_code = ""
+    #: What the report says about how these records were measured.
+    measured_with = "measured with the earlier multi-target patience of 800 steps"
 
 
 class ConvexWide(ConvexTuned):

@@ -26,7 +26,11 @@ from scipy.stats import rankdata
 IQR = Incremental.name
 CONVEX = Convex.name
 #: Tuned variants of the joint model in the multi-target suite.
-CONVEX_TUNED = {cls.name: cls.settings for cls in (ConvexWide, ConvexEnsembleWide)}
+CONVEX_TUNED = {
+    cls.name: f"{cls.settings}; not a default, run by the full protocol only, "
+    f"{cls.measured_with}"
+    for cls in (ConvexWide, ConvexEnsembleWide)
+}
 
 #: Machine of the results stored before each record carried its machine:
 #: every report of those runs names this one.
@@ -389,9 +393,7 @@ def multioutput_report(records, header, notes):
     text += (
         f"Models: **{CONVEX}** (joint law, defaults, StandardScaler on X) "
         + "".join(
-            f"and the tuned variant **{name}** ({CONVEX_TUNED[name]}; not a "
-            "default, run by the full protocol only, measured with the earlier "
-            "multi-target patience of 800 steps) "
+            f"and the tuned variant **{name}** ({CONVEX_TUNED[name]}) "
             for name in tuned
         )
         + f"against **{IQR}** on the same 2-d target (defaults, StandardScaler on X): "
