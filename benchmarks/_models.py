@@ -129,7 +129,7 @@ class Convex(SkquantileModel):
     settings = "defaults, StandardScaler on X, random_state=seed"
     training_code = (
         "map by the written-out gradient, energy score by cdist, "
-        "joint patience 2400 steps"
+        "joint patience 2x best epoch within 800 to 2400 steps"
     )
 
     def _estimator(self):

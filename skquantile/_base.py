@@ -200,6 +200,11 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             self._auto_patience_steps(),
             self._auto_patience_epochs(),
         )
+        growth = (
+            self._auto_patience_growth(len(features))
+            if (self.n_iter_no_change == "auto")
+            else None
+        )
 
         self.net_ = _training.fit_network(
             *self._network_spec(X.shape[1], hidden_layer_sizes),
@@ -208,9 +213,12 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             validation=validation,
             per_member_validation=per_member,
             seed=seed,
+            patience_growth=growth,
             **self._training_options(),
         )
         self.n_iter_ = len(self.net_.history)
+        # The patience in effect when training ended (it can have grown).
+        self.n_iter_no_change_ = dict(self.net_.callbacks_)["early_stopping"].patience_
         return self
 
     def _n_members(self, n_rows):
@@ -226,6 +234,12 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
     def _auto_patience_epochs(self):
         """Fewest epochs that ``n_iter_no_change="auto"`` waits for."""
         return _training.AUTO_PATIENCE_EPOCHS
+
+    def _auto_patience_growth(self, n_rows):
+        """``(growth, max_patience)`` if ``n_iter_no_change="auto"`` lets the
+        patience grow with the best epoch on ``n_rows`` training rows
+        (:func:`_training.grown_patience`), else ``None``."""
+        return None
 
     def _training_options(self):
         """The keyword arguments of :func:`_training.make_network` that come

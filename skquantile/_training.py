@@ -56,6 +56,53 @@ class RaiseOnNonFiniteLoss(Callback):
             )
 
 
+def grown_patience(patience, best_epoch, growth, max_patience):
+    """The epochs to wait after ``best_epoch``: ``growth`` times that epoch,
+    within ``[patience, max_patience]``; just ``patience`` if ``growth`` is
+    ``None``."""
+    if growth is None:
+        return int(patience)
+    return int(min(max_patience, max(patience, math.ceil(growth * best_epoch))))
+
+
+class ProgressEarlyStopping(EarlyStopping):
+    """skorch's early stopping, with a patience that can grow with progress.
+
+    With ``growth=None`` this is :class:`skorch.callbacks.EarlyStopping`.
+    Otherwise, after the best epoch ``b`` so far it waits ``growth * b``
+    epochs, at least ``patience`` and at most ``max_patience``: a fit whose
+    best epoch comes late, after a long plateau, is given as long again to
+    leave the next one, and a fit whose best epoch comes early stops after
+    ``patience``. The patience in effect is ``patience_``; ``stopped_``
+    tells whether training stopped on it.
+    """
+
+    def __init__(self, *args, growth=None, max_patience=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.growth = growth
+        self.max_patience = max_patience
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.patience_ = int(self.patience)
+        self.stopped_ = False
+
+    def on_epoch_end(self, net, **kwargs):
+        # The patience changes only after an improvement, which resets the
+        # misses, so the parent's count still reaches it exactly.
+        patience, self.patience = self.patience, self.patience_
+        try:
+            super().on_epoch_end(net, **kwargs)
+        except KeyboardInterrupt:
+            self.stopped_ = True
+            raise
+        finally:
+            self.patience = patience
+            self.patience_ = grown_patience(
+                patience, self.best_epoch_, self.growth, self.max_patience
+            )
+
+
 class MemberEarlyStopping(Callback):
     """Early stopping of every member of an ensemble on its own held-out rows.
 
@@ -67,9 +114,11 @@ class MemberEarlyStopping(Callback):
     out (``X_valid``, ``target_valid``: the rows held out by at least one
     member), keeps a copy of each member's weights from its best epoch, and
     stops training when no member has improved by ``threshold`` for
-    ``patience`` epochs; the members' best weights are then put back
-    together. The mean of the members' held-out losses is recorded in the
-    history as ``valid_loss``, each member's as ``valid_member_losses``.
+    ``patience`` epochs (with ``growth``, each member for its own
+    :func:`grown_patience` after its own best epoch); the members' best
+    weights are then put back together. The mean of the members' held-out
+    losses is recorded in the history as ``valid_loss``, each member's as
+    ``valid_member_losses``.
 
     Members so see different training rows and stop at different epochs:
     every row trains most members, and the members' errors differ more than
@@ -81,12 +130,23 @@ class MemberEarlyStopping(Callback):
 
     monitor = "valid_loss"
 
-    def __init__(self, X_valid, target_valid, patience, threshold, sink=print):
+    def __init__(
+        self,
+        X_valid,
+        target_valid,
+        patience,
+        threshold,
+        sink=print,
+        growth=None,
+        max_patience=None,
+    ):
         self.X_valid = X_valid
         self.target_valid = target_valid
         self.patience = patience
         self.threshold = threshold
         self.sink = sink
+        self.growth = growth
+        self.max_patience = max_patience
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         # On the training device once, not at every epoch.
@@ -98,6 +158,8 @@ class MemberEarlyStopping(Callback):
         self.best_epochs_ = np.zeros(n_members, dtype=int)
         self.best_model_weights_ = None
         self.misses_ = 0
+        self.patience_ = int(self.patience)
+        self.stopped_ = False
 
     def on_epoch_end(self, net, **kwargs):
         losses = self._member_losses(net)
@@ -117,10 +179,19 @@ class MemberEarlyStopping(Callback):
         self.member_misses_ = np.where(improved, 0, self.member_misses_ + 1)
         self.misses_ = int(self.member_misses_.min())
         self._keep_best(net.module_, improved)
-        if self.misses_ >= self.patience:
+        patience = np.array(
+            [
+                grown_patience(self.patience, best, self.growth, self.max_patience)
+                for best in self.best_epochs_
+            ]
+        )
+        # The longest wait of any member: training stops after it at the latest.
+        self.patience_ = int(patience.max())
+        if (self.member_misses_ >= patience).all():
+            self.stopped_ = True
             self.sink(
                 f"Stopping since no member's {self.monitor} has improved in the "
-                f"last {self.patience} epochs."
+                f"last {int(patience.min())} epochs."
             )
             raise KeyboardInterrupt
 
@@ -208,11 +279,16 @@ AUTO_EPOCHS = (20, 1000)
 #: Optimiser steps without improvement that ``n_iter_no_change="auto"``
 #: waits for before stopping early: a tenth of :data:`AUTO_STEPS`.
 AUTO_PATIENCE_STEPS = 800
-#: Optimiser steps that :class:`~skquantile.ConvexQuantileRegressor` waits
-#: for with several targets: the energy score of a joint map can stall on a
-#: plateau for well over 800 steps while the learning rate is high, and then
-#: fall again (enb: level for about 1400 steps, from epoch 150 to 330).
+#: Most optimiser steps that :class:`~skquantile.ConvexQuantileRegressor`
+#: waits for with several targets: the energy score of a joint map can stall
+#: on a plateau for well over 800 steps while the learning rate is high, and
+#: then fall again (enb: level for about 1400 steps, from epoch 150 to 330).
 JOINT_PATIENCE_STEPS = 2400
+#: With several targets the convex estimator waits this many times its best
+#: epoch so far (within :data:`AUTO_PATIENCE_STEPS` and
+#: :data:`JOINT_PATIENCE_STEPS`): the long plateaus come after long progress,
+#: and a fit whose best epoch comes early (small noisy data) stops sooner.
+JOINT_PATIENCE_GROWTH = 2
 #: Fewest epochs that ``n_iter_no_change="auto"`` waits for.
 AUTO_PATIENCE_EPOCHS = 20
 #: The floor of :class:`~skquantile.IncrementalQuantileRegressor`: nearly
@@ -338,6 +414,7 @@ def make_network(
     tol,
     device,
     verbose,
+    patience_growth=None,
 ):
     """Build (without training) the skorch :class:`~skorch.NeuralNet` of a fit.
 
@@ -354,11 +431,14 @@ def make_network(
     or a pair ``(X_valid, target_valid)`` used for early stopping. In both
     cases training stops when the monitored loss has not improved by ``tol``
     for ``n_iter_no_change`` epochs, and the weights of the best epoch are
-    restored. With ``per_member_validation`` the module is an ensemble whose
-    members hold out rows of their own (:class:`MemberEarlyStopping`), and
-    ``validation`` holds the rows held out by at least one member.
+    restored. ``patience_growth`` ``(growth, max_patience)`` lets that
+    patience grow with the best epoch (:func:`grown_patience`). With
+    ``per_member_validation`` the module is an ensemble whose members hold
+    out rows of their own (:class:`MemberEarlyStopping`), and ``validation``
+    holds the rows held out by at least one member.
     """
     sink = print if verbose else _silent
+    growth, max_patience = patience_growth or (None, None)
     if per_member_validation:
         X_valid, target_valid = validation
         train_split = None
@@ -368,6 +448,8 @@ def make_network(
             patience=n_iter_no_change,
             threshold=tol,
             sink=sink,
+            growth=growth,
+            max_patience=max_patience,
         )
     else:
         if validation is None:
@@ -376,13 +458,15 @@ def make_network(
             X_valid, target_valid = validation
             valid_set = Dataset(torch.as_tensor(X_valid), torch.as_tensor(target_valid))
             monitor, train_split = "valid_loss", predefined_split(valid_set)
-        stopper = EarlyStopping(
+        stopper = ProgressEarlyStopping(
             monitor=monitor,
             patience=n_iter_no_change,
             threshold=tol,
             threshold_mode="abs",
             load_best=True,
             sink=sink,
+            growth=growth,
+            max_patience=max_patience,
         )
     callbacks = [
         ("non_finite_loss", RaiseOnNonFiniteLoss()),
@@ -449,14 +533,15 @@ def _handle_interruption(net, stopper, max_epochs):
 
     skorch ends training quietly on a ``KeyboardInterrupt`` (its early stopping
     raises one too) and then restores the best epoch's weights. A user's
-    interruption is told apart from early stopping by the count of misses.
+    interruption is told apart from early stopping by the stopper's
+    ``stopped_``.
     With at least one complete epoch, the best weights are kept, the
     incomplete epoch is dropped from the history and a warning says so;
     before the first epoch ends there are no weights worth keeping, and the
     interruption is raised again.
     """
     completed = sum(stopper.monitor in row for row in net.history)
-    stopped_early = stopper.misses_ >= stopper.patience
+    stopped_early = stopper.stopped_
     if completed == len(net.history) and (completed == max_epochs or stopped_early):
         return
     if stopper.best_model_weights_ is None:

@@ -169,3 +169,120 @@ def test_predicting_from_several_threads_is_safe(make, data):
         rtol=1e-14,
         atol=1e-14 * np.abs(y).max(),
     )
+
+
+def test_grown_patience_is_growth_times_the_best_epoch_within_its_bounds():
+    assert _training.grown_patience(20, 500, None, None) == 20
+    assert _training.grown_patience(20, 3, 2, 60) == 20
+    assert _training.grown_patience(20, 17, 2, 60) == 34
+    assert _training.grown_patience(20, 400, 2, 60) == 60
+
+
+def _stop_epoch(stopper, losses):
+    """Drive an early-stopping callback over ``losses`` (one per epoch) and
+    return the epoch at which it stops training, or ``None``."""
+    from types import SimpleNamespace
+
+    from skorch.history import History
+
+    net = SimpleNamespace(history=History(), module_=torch.nn.Linear(1, 1), verbose=0)
+    stopper.on_train_begin(net)
+    for epoch, loss in enumerate(losses, start=1):
+        net.history.new_epoch()
+        net.history.record("epoch", epoch)
+        net.history.record("valid_loss", loss)
+        try:
+            stopper.on_epoch_end(net)
+        except KeyboardInterrupt:
+            return epoch
+    return None
+
+
+# Improves until epoch 30, then stays level until epoch 80 and improves again.
+PLATEAU_LOSSES = np.r_[
+    np.linspace(1.0, 0.5, 30), np.full(50, 0.5), 0.4, np.full(200, 0.4)
+]
+
+
+def test_progress_early_stopping_without_growth_is_skorchs_early_stopping():
+    from skorch.callbacks import EarlyStopping
+
+    for losses in (PLATEAU_LOSSES, np.r_[np.linspace(1.0, 0.5, 5), np.full(50, 0.6)]):
+        for patience in (5, 20, 60):
+            options = dict(patience=patience, threshold=1e-4, threshold_mode="abs")
+            ours = _training.ProgressEarlyStopping(**options)
+            stop = _stop_epoch(ours, losses)
+            assert stop == _stop_epoch(EarlyStopping(**options), losses)
+            assert ours.stopped_ == (stop is not None)
+            assert ours.patience_ == patience
+
+
+def test_progress_early_stopping_waits_longer_after_a_late_best_epoch():
+    options = dict(patience=20, threshold=1e-4, threshold_mode="abs")
+    # After the best epoch 30 a fixed patience of 20 stops on the plateau.
+    fixed = _training.ProgressEarlyStopping(**options)
+    assert _stop_epoch(fixed, PLATEAU_LOSSES) == 50
+    assert fixed.best_epoch_ == 30
+    # Waiting twice the best epoch (60 epochs) leaves the plateau; after the
+    # new best epoch 81 the wait is capped at 100.
+    grown = _training.ProgressEarlyStopping(**options, growth=2, max_patience=100)
+    assert _stop_epoch(grown, PLATEAU_LOSSES) == 181
+    assert (grown.best_epoch_, grown.patience_, grown.stopped_) == (81, 100, True)
+    # An early best epoch keeps the lower bound.
+    early = _training.ProgressEarlyStopping(**options, growth=2, max_patience=100)
+    assert _stop_epoch(early, np.r_[np.linspace(1.0, 0.5, 5), np.full(50, 0.6)]) == 25
+    assert early.patience_ == 20
+
+
+def test_convex_patience_grows_with_the_best_epoch_for_several_targets():
+    from skquantile import ConvexQuantileRegressor
+    from skquantile.datasets import make_two_targets
+
+    X, Y, _ = make_two_targets(n_samples=300, random_state=0)
+    options = dict(hidden_layer_sizes=(16,), potential_layer_sizes=(8,))
+    model = ConvexQuantileRegressor(random_state=0, max_epochs=150, **options)
+    model.fit(X, Y)
+    stopper = dict(model.net_.callbacks_)["early_stopping"]
+    steps = int(np.ceil(len(X) * 0.9 / model.batch_size_))
+    low = max(20, int(np.ceil(800 / steps)))
+    high = max(20, int(np.ceil(2400 / steps)))
+    assert stopper.patience == low
+    assert model.n_iter_no_change_ == min(high, max(low, 2 * stopper.best_epoch_))
+    assert stopper.stopped_ == (model.n_iter_ < 150)
+    if stopper.stopped_:
+        assert model.n_iter_ == stopper.best_epoch_ + model.n_iter_no_change_
+    # One target: a fixed patience of 20 epochs.
+    single = ConvexQuantileRegressor(random_state=0, max_epochs=150, **options)
+    single.fit(X, Y[:, 0])
+    assert single.n_iter_no_change_ == 20
+    assert dict(single.net_.callbacks_)["early_stopping"].growth is None
+    # A patience given as a number does not grow.
+    fixed = ConvexQuantileRegressor(
+        random_state=0, max_epochs=150, n_iter_no_change=7, **options
+    ).fit(X, Y)
+    assert fixed.n_iter_no_change_ == 7
+
+
+def test_ensemble_members_each_wait_twice_their_own_best_epoch():
+    from skquantile import ConvexQuantileRegressor
+    from skquantile.datasets import make_two_targets
+
+    X, Y, _ = make_two_targets(n_samples=300, random_state=0)
+    model = ConvexQuantileRegressor(
+        random_state=0,
+        max_epochs=150,
+        n_members=3,
+        hidden_layer_sizes=(16,),
+        potential_layer_sizes=(8,),
+    ).fit(X, Y)
+    stopper = dict(model.net_.callbacks_)["early_stopping"]
+    waits = [
+        _training.grown_patience(stopper.patience, best, 2, stopper.max_patience)
+        for best in stopper.best_epoch_
+    ]
+    assert model.n_iter_no_change_ == max(waits)
+    if stopper.stopped_:
+        # Training ends when the last member's own wait has run out.
+        assert model.n_iter_ == max(
+            best + wait for best, wait in zip(stopper.best_epoch_, waits, strict=True)
+        )
