@@ -200,11 +200,8 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             self._auto_patience_steps(),
             self._auto_patience_epochs(),
         )
-        growth = (
-            self._auto_patience_growth(len(features))
-            if (self.n_iter_no_change == "auto")
-            else None
-        )
+        auto_patience = self.n_iter_no_change == "auto"
+        growth = self._auto_patience_growth(len(features)) if auto_patience else None
 
         self.net_ = _training.fit_network(
             *self._network_spec(X.shape[1], hidden_layer_sizes),

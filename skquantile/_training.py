@@ -157,7 +157,6 @@ class MemberEarlyStopping(Callback):
         self.member_misses_ = np.zeros(n_members, dtype=int)
         self.best_epochs_ = np.zeros(n_members, dtype=int)
         self.best_model_weights_ = None
-        self.misses_ = 0
         self.patience_ = int(self.patience)
         self.stopped_ = False
 
@@ -177,7 +176,6 @@ class MemberEarlyStopping(Callback):
         self.best_losses_[improved] = losses[improved]
         self.best_epochs_[improved] = net.history[-1, "epoch"]
         self.member_misses_ = np.where(improved, 0, self.member_misses_ + 1)
-        self.misses_ = int(self.member_misses_.min())
         self._keep_best(net.module_, improved)
         patience = np.array(
             [

@@ -3,6 +3,7 @@ predicting from several threads."""
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,9 +11,11 @@ import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
+from skorch.callbacks import EarlyStopping
+from skorch.history import History
 
-from skquantile import _training
-from skquantile.datasets import make_heteroscedastic
+from skquantile import ConvexQuantileRegressor, _training
+from skquantile.datasets import make_heteroscedastic, make_two_targets
 from skquantile.metrics import crps_scorer
 
 FAST_OVERRIDES = dict(max_epochs=6)
@@ -181,10 +184,6 @@ def test_grown_patience_is_growth_times_the_best_epoch_within_its_bounds():
 def _stop_epoch(stopper, losses):
     """Drive an early-stopping callback over ``losses`` (one per epoch) and
     return the epoch at which it stops training, or ``None``."""
-    from types import SimpleNamespace
-
-    from skorch.history import History
-
     net = SimpleNamespace(history=History(), module_=torch.nn.Linear(1, 1), verbose=0)
     stopper.on_train_begin(net)
     for epoch, loss in enumerate(losses, start=1):
@@ -205,8 +204,6 @@ PLATEAU_LOSSES = np.r_[
 
 
 def test_progress_early_stopping_without_growth_is_skorchs_early_stopping():
-    from skorch.callbacks import EarlyStopping
-
     for losses in (PLATEAU_LOSSES, np.r_[np.linspace(1.0, 0.5, 5), np.full(50, 0.6)]):
         for patience in (5, 20, 60):
             options = dict(patience=patience, threshold=1e-4, threshold_mode="abs")
@@ -235,9 +232,6 @@ def test_progress_early_stopping_waits_longer_after_a_late_best_epoch():
 
 
 def test_convex_patience_grows_with_the_best_epoch_for_several_targets():
-    from skquantile import ConvexQuantileRegressor
-    from skquantile.datasets import make_two_targets
-
     X, Y, _ = make_two_targets(n_samples=300, random_state=0)
     options = dict(hidden_layer_sizes=(16,), potential_layer_sizes=(8,))
     model = ConvexQuantileRegressor(random_state=0, max_epochs=150, **options)
@@ -264,9 +258,6 @@ def test_convex_patience_grows_with_the_best_epoch_for_several_targets():
 
 
 def test_ensemble_members_each_wait_twice_their_own_best_epoch():
-    from skquantile import ConvexQuantileRegressor
-    from skquantile.datasets import make_two_targets
-
     X, Y, _ = make_two_targets(n_samples=300, random_state=0)
     model = ConvexQuantileRegressor(
         random_state=0,
