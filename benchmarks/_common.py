@@ -6,8 +6,10 @@ before they are loaded.
 """
 
 import datetime
+import functools
 import hashlib
 import json
+import math
 import os
 import platform
 import sys
@@ -118,10 +120,72 @@ def library_versions():
     return versions
 
 
+#: Optimiser steps of the speed probe's fixed workload.
+PROBE_STEPS = 50
+
+
+@functools.cache
+def speed_probe():
+    """Seconds this process takes for a fixed training workload (median of 5).
+
+    The workload is what the neural models spend their fits on: Adam steps
+    of a 20-128-128-128-1 GELU network on a batch of 256 rows, on one
+    thread. The CPU model alone does not tell machines apart: two sessions
+    on machines reporting the same "AMD EPYC" model fitted the same
+    networks about four times apart in time. Measured once per process, in
+    the conditions the fits then run in (a second benchmark process on the
+    other core included).
+    """
+    import time
+
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        generator = torch.Generator().manual_seed(0)
+        X = torch.randn(256, 20, generator=generator)
+        y = torch.randn(256, 1, generator=generator)
+        times = []
+        for _ in range(6):
+            torch.manual_seed(0)
+            network = torch.nn.Sequential(
+                torch.nn.Linear(20, 128),
+                torch.nn.GELU(),
+                torch.nn.Linear(128, 128),
+                torch.nn.GELU(),
+                torch.nn.Linear(128, 128),
+                torch.nn.GELU(),
+                torch.nn.Linear(128, 1),
+            )
+            optimiser = torch.optim.Adam(network.parameters(), lr=1e-3)
+            start = time.perf_counter()
+            for _ in range(PROBE_STEPS):
+                optimiser.zero_grad()
+                loss = ((network(X) - y) ** 2).mean()
+                loss.backward()
+                optimiser.step()
+            times.append(time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(threads)
+    # The first run warms the allocator and the kernels up.
+    return sorted(times[1:])[2]
+
+
+def speed_class(seconds):
+    """The factor-of-two band of probe seconds that ``seconds`` falls in."""
+    low = 2.0 ** math.floor(math.log2(seconds))
+    return f"probe {low:.3g}-{2 * low:.3g} s"
+
+
 def machine_label():
-    """Short name of this machine (CPU model and logical cores), stored with
-    every result so that times measured on different machines are told apart."""
-    return f"{_cpu_model()}, {os.cpu_count()} logical cores"
+    """Short name of this machine, stored with every result so that times
+    measured on different machines are told apart: CPU model, logical
+    cores and the factor-of-two band of :func:`speed_probe` (results stored
+    before the probe existed name only the first two)."""
+    return (
+        f"{_cpu_model()}, {os.cpu_count()} logical cores, {speed_class(speed_probe())}"
+    )
 
 
 def machine_description(threads):
@@ -175,6 +239,7 @@ class ResultCache:
         """Store ``record`` (a JSON-serialisable dict with a ``key``), with the
         label of the machine that measured it."""
         record.setdefault("machine", machine_label())
+        record.setdefault("speed_probe_s", speed_probe())
         self._records[record["key"]] = record
         with self.path.open("a") as handle:
             handle.write(json.dumps(record, default=_json_default) + "\n")

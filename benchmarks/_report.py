@@ -51,10 +51,13 @@ def machines_section(records_by_suite):
     only between results of the same machine.
     """
     used = defaultdict(lambda: defaultdict(set))
+    probes = defaultdict(list)
     for suite, records in records_by_suite.items():
         for record in records:
             if "model" in record:
                 used[machine_of(record)][suite].add(record["model"])
+                if "speed_probe_s" in record:
+                    probes[machine_of(record)].append(record["speed_probe_s"])
     if len(used) <= 1:
         only = next(iter(used), None)
         return f"Results measured on: {only}.\n\n" if only else ""
@@ -68,7 +71,11 @@ def machines_section(records_by_suite):
             f"{suite}: {', '.join(sorted(models))}"
             for suite, models in sorted(suites.items())
         )
-        text += f"- **{machine}**: {parts}\n"
+        probe = ""
+        if probes[machine]:
+            low, high = min(probes[machine]), max(probes[machine])
+            probe = f" (speed probe {low:.3g} to {high:.3g} s)"
+        text += f"- **{machine}**{probe}: {parts}\n"
     return text + "\n"
 
 
@@ -382,6 +389,28 @@ def univariate_report(suite, records, header, notes):
 # %% Multi-target suite
 
 
+def _joint_verdict(joint_records, independent_records):
+    """Whether a joint model's mean energy score is below the independent
+    model's, on the splits both were measured on.
+
+    Where the joint model has fewer splits (a variant still being measured),
+    the means are over the common splits only, so that both are compared on
+    the same test sets, and the verdict says on how many.
+    """
+    joint = {r["split"]: r["energy"] for r in _ok(joint_records)}
+    independent = {r["split"]: r["energy"] for r in _ok(independent_records)}
+    common = sorted(set(joint) & set(independent))
+    if not common:
+        return "-"
+    better = np.mean([joint[s] for s in common]) < np.mean(
+        [independent[s] for s in common]
+    )
+    verdict = "yes" if better else "**no**"
+    if len(common) < len(independent):
+        verdict += f" (on {len(common)} of {len(independent)} splits)"
+    return verdict
+
+
 def multioutput_report(records, header, notes):
     """Markdown of the multi-target suite."""
     records = [r for r in records if r.get("suite") == "multioutput"]
@@ -416,15 +445,13 @@ def multioutput_report(records, header, notes):
             )
             for m in models
         ]
-        independent = _mean(_ok(groups.get((dataset, IQR), [])), "energy")
         joints = [m for m in (CONVEX, *tuned) if m in models]
-        verdicts = []
-        for joint in joints:
-            convex = _mean(_ok(groups.get((dataset, joint), [])), "energy")
-            better = "-"
-            if np.isfinite(convex) and np.isfinite(independent):
-                better = "yes" if convex < independent else "**no**"
-            verdicts.append(better)
+        verdicts = [
+            _joint_verdict(
+                groups.get((dataset, joint), []), groups.get((dataset, IQR), [])
+            )
+            for joint in joints
+        ]
         rows.append([dataset] + cells + verdicts)
     verdict_names = {CONVEX: "joint model better?"}
     for number, name in enumerate(tuned, start=1):
