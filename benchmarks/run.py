@@ -162,7 +162,7 @@ def main():
         settings_hash,
     )
     from _config import FULL, QUICK
-    from _models import MULTIOUTPUT, UNIVARIATE
+    from _models import MULTIOUTPUT, RETIRED, UNIVARIATE
 
     protocol = QUICK if args.quick else FULL
     protocol = protocol.shortened(args.splits, args.scaling_budget)
@@ -230,6 +230,8 @@ def main():
     def reported(record):
         model = record.get("model")
         stale = model in current and not record["key"].endswith(current[model])
+        # A retired variant's records were carried over to its default.
+        stale = stale or model in RETIRED
         return record.get("threads") == args.threads and not stale
 
     records = {

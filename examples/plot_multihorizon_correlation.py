@@ -38,10 +38,16 @@ print(f"targets: {Y.shape[1]} horizons, {len(X)} training rows")
 # %%
 # Fit both models
 # ---------------
-# Both use their default parameters; features and targets are standardised
-# inside ``fit``.
+# The incremental model uses its default parameters. The joint model here is
+# one network with a ``(64, 64)`` context network, which fits in seconds; its
+# default for several targets, five networks with a ``(128, 128, 128)``
+# context, fits about five times longer and scored a slightly better
+# energy score on these data in the benchmarks (0.6503 against 0.6528, mean
+# over 20 seeds). Features and targets are standardised inside ``fit``.
 independent = IncrementalQuantileRegressor(random_state=0).fit(X, Y)
-joint = ConvexQuantileRegressor(random_state=0).fit(X, Y)
+joint = ConvexQuantileRegressor(
+    n_members=1, hidden_layer_sizes=(64, 64), random_state=0
+).fit(X, Y)
 
 # %%
 # Correlation of the draws

@@ -129,9 +129,10 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        hidden_layer_sizes = self._check_layer_sizes(
-            self.hidden_layer_sizes, "hidden_layer_sizes"
-        )
+        if not isinstance(self.hidden_layer_sizes, str):
+            # Checked before the data, so that a bad size fails fast; "auto"
+            # depends on the number of targets and is resolved below.
+            self._check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
         self._check_device()
         X = self._validated_features(X, reset=True)
         if y is None:
@@ -148,6 +149,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         self._y_ndim = Y.ndim
         Y = Y.reshape(len(Y), -1)
         self.n_outputs_ = Y.shape[1]
+        hidden_layer_sizes = self._hidden_layer_sizes()
         sample_weight = check_sample_weight(sample_weight, X)
 
         X, Y, weight = _training.merge_duplicate_rows(
@@ -217,6 +219,11 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         # The patience in effect when training ended (it can have grown).
         self.n_iter_no_change_ = dict(self.net_.callbacks_)["early_stopping"].patience_
         return self
+
+    def _hidden_layer_sizes(self):
+        """The hidden layer sizes of the network body, checked (``n_outputs_``
+        is known here)."""
+        return self._check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
 
     def _n_members(self, n_rows):
         """Number of networks trained side by side (an ensemble if > 1) on

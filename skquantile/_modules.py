@@ -81,6 +81,21 @@ def _linear(n_inputs, n_outputs, n_members):
     return MemberLinear(n_members, n_inputs, n_outputs)
 
 
+class ExpandMembers(nn.Module):
+    """Give rows of shape (n, k) a leading members dimension, as views:
+    (n_members, n, k). Lets an ensemble without hidden layers feed layers
+    that expect every member's own input."""
+
+    def __init__(self, n_members):
+        super().__init__()
+        self.n_members = n_members
+
+    def forward(self, X):
+        if X.ndim == 2:
+            return X.expand(self.n_members, *X.shape)
+        return X
+
+
 def make_mlp(n_inputs, hidden_layer_sizes, activation, n_members=1):
     """Stack of linear layers, each followed by ``activation``.
 

@@ -254,9 +254,7 @@ def load_model(file, device="cpu"):
     if hasattr(estimator, "n_members") and not hasattr(estimator, "n_members_"):
         # Files written before ensembles existed hold one network.
         estimator.n_members_ = 1
-    sizes = estimator._check_layer_sizes(
-        estimator.hidden_layer_sizes, "hidden_layer_sizes"
-    )
+    sizes = estimator._hidden_layer_sizes()
     net, _ = _training.make_network(
         *estimator._network_spec(estimator.n_features_in_, sizes),
         **estimator._training_options(),

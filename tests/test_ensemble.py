@@ -474,13 +474,47 @@ def _member_maps(model, X, latent):
 
 def test_convex_fitted_ensemble_size(two_targets):
     X, Y = two_targets
-    model = ConvexQuantileRegressor(max_epochs=2, n_members="auto", **CONVEX)
+    model = ConvexQuantileRegressor(max_epochs=2, **CONVEX)
+    # Several targets: "auto" (the default) is 20000 // n_rows within 1 to 5.
     assert model.fit(X, Y).n_members_ == 5
     assert model.net_.module_.n_members == 5
-    # One network by default: an ensemble costs its size times one network.
-    single = ConvexQuantileRegressor(max_epochs=2, **CONVEX).fit(X, Y)
+    # One target: one network.
+    assert model.fit(X, Y[:, 0]).n_members_ == 1
+    assert isinstance(model.net_.module_.location, torch.nn.Linear)
+    X_big, Y_big, _ = make_two_targets(n_samples=8000, random_state=0)
+    big = ConvexQuantileRegressor(max_epochs=1, **CONVEX).fit(X_big, Y_big)
+    assert big.n_members_ == 20000 // len(np.unique(X_big, axis=0)) == 2
+    single = ConvexQuantileRegressor(max_epochs=2, n_members=1, **CONVEX).fit(X, Y)
     assert single.n_members_ == 1
-    assert isinstance(single.net_.module_.location, torch.nn.Linear)
+
+
+def test_convex_auto_context_depends_on_the_number_of_targets(two_targets):
+    X, Y = two_targets
+    options = {**CONVEX, "max_epochs": 2}
+    del options["hidden_layer_sizes"]
+    model = ConvexQuantileRegressor(**options).fit(X, Y)
+    assert model.hidden_layer_sizes == "auto"
+    assert model.hidden_layer_sizes_ == (128, 128, 128)
+    # "auto" is exactly the explicit setting it resolves to.
+    explicit = ConvexQuantileRegressor(
+        n_members=5, hidden_layer_sizes=(128, 128, 128), **options
+    ).fit(X, Y)
+    np.testing.assert_array_equal(
+        model.sample(X[:20], 5, random_state=0),
+        explicit.sample(X[:20], 5, random_state=0),
+    )
+    one = ConvexQuantileRegressor(**options).fit(X, Y[:, 0])
+    assert (one.hidden_layer_sizes_, one.n_members_) == ((64, 64), 1)
+    explicit = ConvexQuantileRegressor(
+        n_members=1, hidden_layer_sizes=(64, 64), **options
+    ).fit(X, Y[:, 0])
+    levels = [0.05, 0.5, 0.95]
+    np.testing.assert_array_equal(
+        one.predict_quantile(X[:20], levels), explicit.predict_quantile(X[:20], levels)
+    )
+    # An explicit size is used as given, for any number of targets.
+    given = ConvexQuantileRegressor(**CONVEX, max_epochs=1).fit(X, Y)
+    assert given.hidden_layer_sizes_ == (16,)
 
 
 def test_convex_map_is_the_average_of_the_members_maps(two_targets):
@@ -579,6 +613,43 @@ def test_convex_training_draws_differ_between_members():
     module.eval()
     shared = module(torch.randn(4, 2))
     assert shared.shape == (4, 5, 1)
+
+
+@pytest.mark.parametrize("n_targets", [1, 2])
+def test_convex_ensemble_without_hidden_layers(two_targets, n_targets):
+    # The map's layers then read the features themselves: every member gets
+    # them (the several-target default made this an ensemble).
+    X, Y = two_targets
+    Y = Y[:, 0] if n_targets == 1 else Y
+    options = {**CONVEX, "hidden_layer_sizes": ()}
+    model = ConvexQuantileRegressor(max_epochs=3, n_members=3, **options).fit(X, Y)
+    assert model.n_members_ == 3
+    levels = [[0.1] * n_targets, [0.5] * n_targets, [0.9] * n_targets]
+    if n_targets == 1:
+        levels = [0.1, 0.5, 0.9]
+    quantiles = model.predict_quantile(X[:30], levels)
+    assert np.isfinite(quantiles).all()
+    draws = model.sample(X[:30], 50, random_state=0)
+    assert draws.shape[:2] == (30, 50) and np.isfinite(draws).all()
+    if n_targets == 1:
+        assert (np.diff(quantiles, axis=1) > 0).all()
+    else:
+        assert model.region_contains(X, Y).dtype == bool
+
+
+def test_convex_auto_sizes_save_load(two_targets, tmp_path):
+    X, Y = two_targets
+    options = {**CONVEX, "max_epochs": 2}
+    del options["hidden_layer_sizes"]
+    model = ConvexQuantileRegressor(**options).fit(X, Y)
+    save_model(model, tmp_path / "auto.skq")
+    restored = load_model(tmp_path / "auto.skq")
+    assert restored.get_params() == model.get_params()
+    assert (restored.hidden_layer_sizes_, restored.n_members_) == ((128, 128, 128), 5)
+    np.testing.assert_array_equal(
+        restored.sample(X[:20], 5, random_state=0),
+        model.sample(X[:20], 5, random_state=0),
+    )
 
 
 def test_convex_ensemble_save_load(two_targets, tmp_path):
