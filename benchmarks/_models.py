@@ -357,10 +357,10 @@ MULTIOUTPUT = [
     (ConvexWide, "skquantile"),
     (Incremental, "skquantile"),
 ]
-#: Tuned variants that became a default: name -> the model their records were
-#: carried over to. Their own records stay in ``results/raw/`` and are not
-#: reported under their name.
-RETIRED = {ConvexEnsembleWide.name: Convex.name}
+#: Names of tuned variants that became a default: their records were carried
+#: over to that default's name; their own stay in ``results/raw/`` and are not
+#: reported.
+RETIRED = {ConvexEnsembleWide.name}
 SKQUANTILE_NAMES = (Incremental.name, Convex.name)
 
 

@@ -82,18 +82,15 @@ def _linear(n_inputs, n_outputs, n_members):
 
 
 class ExpandMembers(nn.Module):
-    """Give rows of shape (n, k) a leading members dimension, as views:
-    (n_members, n, k). Lets an ensemble without hidden layers feed layers
-    that expect every member's own input."""
+    """Give rows of shape (n, k) a leading members dimension, as a view:
+    (n_members, n, k). The stack of an ensemble without hidden layers."""
 
     def __init__(self, n_members):
         super().__init__()
         self.n_members = n_members
 
     def forward(self, X):
-        if X.ndim == 2:
-            return X.expand(self.n_members, *X.shape)
-        return X
+        return X.expand(self.n_members, *X.shape)
 
 
 def make_mlp(n_inputs, hidden_layer_sizes, activation, n_members=1):
@@ -101,12 +98,14 @@ def make_mlp(n_inputs, hidden_layer_sizes, activation, n_members=1):
 
     With ``n_members > 1`` the layers are :class:`MemberLinear`: the stack is
     ``n_members`` independent networks whose outputs carry a leading members
-    dimension.
+    dimension (without hidden layers too: the inputs, repeated per member).
     """
     layers = []
     for width in hidden_layer_sizes:
         layers += [_linear(n_inputs, width, n_members), ACTIVATIONS[activation]()]
         n_inputs = width
+    if not layers and n_members > 1:
+        layers = [ExpandMembers(n_members)]
     return nn.Sequential(*layers), n_inputs
 
 

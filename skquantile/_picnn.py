@@ -5,7 +5,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._modules import ExpandMembers, _linear, make_mlp, weighted_member_mean
+from ._modules import _linear, make_mlp, weighted_member_mean
 
 #: Added to the diagonal of the quadratic part so the map is strictly monotone.
 MIN_CURVATURE = 1e-3
@@ -78,10 +78,6 @@ class ConvexPotentialNetwork(nn.Module):
         self.context, width = make_mlp(
             n_features, hidden_layer_sizes, activation, n_members
         )
-        if n_members > 1 and not hidden_layer_sizes:
-            # The map's layers read every member's own context, with a
-            # leading members dimension, which no hidden layer gives here.
-            self.context = nn.Sequential(ExpandMembers(n_members))
         d = n_outputs
         self.location = _linear(width, d, n_members)
         self.n_triangle = d * (d + 1) // 2
