@@ -23,7 +23,6 @@ It prints one Markdown row per split and the means over the splits.
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -40,23 +39,18 @@ HELD_OUT = 0.1
 
 def cached_default(raw, dataset):
     """The UCI suite's records of the current incremental default, by split."""
-    from _common import settings_hash
+    from _common import ResultCache, settings_hash
     from _models import Incremental
 
     suffix = settings_hash(Incremental.signature())
-    path = raw / "uci.jsonl"
-    found = {}
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            if (
-                record.get("model") == Incremental.name
-                and record.get("dataset") == dataset
-                and record.get("threads") == 1
-                and record["key"].endswith(suffix)
-            ):
-                found[record["split"]] = record
-    return found
+    return {
+        record["split"]: record
+        for record in ResultCache(raw / "uci.jsonl").records()
+        if record.get("model") == Incremental.name
+        and record.get("dataset") == dataset
+        and record.get("threads") == 1
+        and record["key"].endswith(suffix)
+    }
 
 
 def recalibrated_levels(pit, levels):
