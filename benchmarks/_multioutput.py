@@ -77,13 +77,13 @@ def run_multioutput(
     cache_path,
     only_models=None,
     only_datasets=None,
-    from_split=0,
+    splits=None,
 ):
     """Run the multi-target suite; returns notes about skipped sets.
 
     ``only_models`` and ``only_datasets`` optionally restrict the run to the
     given model names and data sets (Mulan sets or generator names);
-    ``from_split`` skips the splits (seeds) before that index.
+    ``splits`` (a range, say) to the splits (seeds) it holds.
     """
 
     def wanted(dataset):
@@ -103,17 +103,19 @@ def run_multioutput(
             )
             continue
         X, Y = loaded
-        splits = _data.standard_splits(len(Y), protocol.multioutput_splits)
-        print(f"multi-target {dataset}: {len(Y)} rows, {len(splits)} splits")
-        for split, (train, test) in enumerate(splits):
-            if split < from_split:
+        standard = _data.standard_splits(len(Y), protocol.multioutput_splits)
+        print(f"multi-target {dataset}: {len(Y)} rows, {len(standard)} splits")
+        for split, (train, test) in enumerate(standard):
+            if splits is not None and split not in splits:
                 continue
             data = (X[train], Y[train], X[test], Y[test])
             _run_split(cache, dataset, split, threads, data, classes, protocol.n_draws)
     for dataset, make in _data.multioutput_generators().items():
         if not wanted(dataset):
             continue
-        for seed in range(from_split, protocol.multioutput_splits):
+        for seed in range(protocol.multioutput_splits):
+            if splits is not None and seed not in splits:
+                continue
             X_train, Y_train, truth = make(
                 protocol.multioutput_generator_train, random_state=seed
             )

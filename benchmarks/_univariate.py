@@ -99,10 +99,11 @@ def run_uci(
     cache_path,
     only_models=None,
     only_datasets=None,
-    from_split=0,
+    splits=None,
 ):
-    """Run the UCI suite (or the sets in ``only_datasets``); returns the list
-    of warnings about missing sets."""
+    """Run the UCI suite (or the sets in ``only_datasets``, and of each set
+    the splits in ``splits``, a range say); returns the list of warnings
+    about missing sets."""
     cache = ResultCache(cache_path)
     classes, missing_models = available_models(UNIVARIATE, only_models)
     notes = [f"model not installed, skipped: {name}" for name in missing_models]
@@ -115,10 +116,10 @@ def run_uci(
             continue
         X, y = loaded
         n_splits = protocol.uci_splits or published_splits
-        splits = _data.standard_splits(len(y), min(n_splits, published_splits))
-        print(f"UCI {dataset}: {len(y)} rows, {len(splits)} splits", flush=True)
-        for split, (train, test) in enumerate(splits):
-            if split < from_split:
+        standard = _data.standard_splits(len(y), min(n_splits, published_splits))
+        print(f"UCI {dataset}: {len(y)} rows, {len(standard)} splits", flush=True)
+        for split, (train, test) in enumerate(standard):
+            if splits is not None and split not in splits:
                 continue
             train = _data.cap_rows(train, protocol.uci_max_train, split)
             test = _data.cap_rows(test, protocol.uci_max_test, 1000 + split)

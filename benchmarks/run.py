@@ -76,6 +76,14 @@ def _arguments():
         "of a long data set (the cache holds what each process measured)",
     )
     parser.add_argument(
+        "--to-split",
+        type=int,
+        default=None,
+        help="stop before the split (seed) of this index in the uci and "
+        "multioutput suites, so that the first of two processes ends where "
+        "the second (--from-split) begins",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="rebuild the reports from the cached results without running",
@@ -85,6 +93,11 @@ def _arguments():
     unknown = set(args.only) - set(SUITES)
     if unknown:
         parser.error(f"unknown suite(s) {sorted(unknown)}; choose among {SUITES}")
+    if args.to_split is not None and args.to_split <= args.from_split:
+        parser.error(
+            f"--to-split ({args.to_split}) must be larger than --from-split "
+            f"({args.from_split})"
+        )
     if args.models is not None:
         args.models = [name.strip() for name in args.models.split(",")]
     if args.datasets is not None:
@@ -178,7 +191,7 @@ def main():
     subset = {
         "only_models": args.models,
         "only_datasets": args.datasets,
-        "from_split": args.from_split,
+        "splits": range(args.from_split, args.to_split or sys.maxsize),
     }
     started = time.perf_counter()
     if not args.report_only:
