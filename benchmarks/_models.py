@@ -47,6 +47,12 @@ class BenchModel:
         """Text identifying the model's configuration, hashed into cache keys."""
         return cls.settings
 
+    @classmethod
+    def warm_up_model(cls):
+        """The model whose fit on a tiny problem absorbs the one-off start-up
+        costs (lazy imports, thread pools) before a timed fit."""
+        return cls
+
     @property
     def fitted(self):
         return self.model_
@@ -63,9 +69,31 @@ class SkquantileModel(BenchModel):
     #: changing a parameter (float rounding included); part of the cache key,
     #: so that results of the older code are not reused.
     training_code = ""
+    #: Parameters set on top of the estimator's defaults (see
+    #: :meth:`with_params`); part of the settings hash through ``get_params``.
+    params = {}
+
+    @classmethod
+    def with_params(cls, params):
+        """This model, under the same name, with ``params`` set on the estimator."""
+        if not params:
+            return cls
+        params = {**cls.params, **params}
+        changed = ", ".join(f"{name}={value!r}" for name, value in params.items())
+        settings = f"{cls.settings}; set on top of the defaults: {changed}"
+        return type(cls.__name__, (cls,), {"params": params, "settings": settings})
+
+    @classmethod
+    def warm_up_model(cls):
+        # Two epochs load and initialise everything a fit uses; a whole fit
+        # at the defaults (thousands of steps) would only add seconds.
+        return cls.with_params({"max_epochs": 2})
+
+    def _default_estimator(self):
+        raise NotImplementedError
 
     def _estimator(self):
-        raise NotImplementedError
+        return self._default_estimator().set_params(**self.params)
 
     @classmethod
     def signature(cls, **changed):
@@ -110,7 +138,7 @@ class Incremental(SkquantileModel):
     settings = "defaults, StandardScaler on X, random_state=seed"
     training_code = "auto patience at least 40 epochs"
 
-    def _estimator(self):
+    def _default_estimator(self):
         from skquantile import IncrementalQuantileRegressor
 
         return IncrementalQuantileRegressor(random_state=self.seed)
@@ -132,7 +160,7 @@ class Convex(SkquantileModel):
         "joint patience 2x best epoch within 800 to 2400 steps"
     )
 
-    def _estimator(self):
+    def _default_estimator(self):
         return _convex_class()(random_state=self.seed)
 
     def joint_region_contains(self, X, Y, coverage=0.9):
@@ -172,7 +200,7 @@ class ConvexWide(ConvexTuned):
         "StandardScaler on X, random_state=seed"
     )
 
-    def _estimator(self):
+    def _default_estimator(self):
         # One network, as measured (the several-target default became an
         # ensemble in the ninth run).
         return _convex_class()(
@@ -199,7 +227,7 @@ class ConvexEnsembleWide(ConvexTuned):
         "the defaults, StandardScaler on X, random_state=seed"
     )
 
-    def _estimator(self):
+    def _default_estimator(self):
         return _convex_class()(
             n_members=5, hidden_layer_sizes=(128, 128, 128), random_state=self.seed
         )
@@ -377,6 +405,18 @@ def available_models(registry=UNIVARIATE, only=None):
             cls if _available(module) else cls.name
         )
     return classes, missing
+
+
+def for_protocol(classes, protocol):
+    """The model classes as ``protocol`` runs them in the UCI, generator and
+    multi-target suites: the skquantile estimators with the protocol's
+    ``skquantile_params`` (the quick protocol's training budget), the peers
+    as they are."""
+    params = dict(protocol.skquantile_params)
+    return [
+        cls.with_params(params) if issubclass(cls, SkquantileModel) else cls
+        for cls in classes
+    ]
 
 
 def model_by_name(name):

@@ -12,7 +12,7 @@ import traceback
 
 import _data
 from _common import ResultCache, settings_hash
-from _models import MULTIOUTPUT, available_models
+from _models import MULTIOUTPUT, available_models, for_protocol
 from _scoring import median_time, pickled_megabytes, score_joint, timed
 
 ORACLE = "oracle (true law)"
@@ -87,12 +87,15 @@ def run_multioutput(
     """
 
     def wanted(dataset):
-        return only_datasets is None or dataset in only_datasets
+        return protocol.runs(dataset) and (
+            only_datasets is None or dataset in only_datasets
+        )
 
     cache = ResultCache(cache_path)
     classes, _ = available_models(MULTIOUTPUT, only_models)
     if protocol.quick:
         classes = [c for c in classes if not getattr(c, "full_protocol_only", False)]
+    classes = for_protocol(classes, protocol)
     notes = []
     for dataset in filter(wanted, _data.MULTIOUTPUT_SETS):
         loaded = _data.load_multioutput(folder, dataset)

@@ -78,7 +78,9 @@ def run_scaling(protocol, threads, cache_path, only_models=None, memory_budget=0
     repeats of the size below.
     """
     cache = ResultCache(cache_path)
-    classes, missing = available_models(UNIVARIATE, only_models)
+    classes, missing = available_models(UNIVARIATE, protocol.scaling_models)
+    if only_models is not None:
+        classes = [cls for cls in classes if cls.name in only_models]
     notes = [f"model not installed, skipped: {name}" for name in missing]
     sizes = sorted(set(protocol.scaling_sizes) | {protocol.scaling_predict_train})
     repeated = [n for n in sizes if n <= protocol.scaling_repeat_up_to]

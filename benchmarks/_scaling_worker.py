@@ -65,7 +65,7 @@ def main():
 
     cls = model_by_name(args.model)
     X, y, _ = make_heteroscedastic(300, n_features=args.features, random_state=99)
-    cls(args.threads, 0).fit(X, y).quantiles(X[:10], LEVELS)  # warm-up
+    cls.warm_up_model()(args.threads, 0).fit(X, y).quantiles(X[:10], LEVELS)
     X, y, _ = make_heteroscedastic(args.n, n_features=args.features, random_state=0)
     result = {"baseline_rss_mb": _peak_mb()}
     model = cls(args.threads, 0)

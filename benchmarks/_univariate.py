@@ -9,7 +9,7 @@ import traceback
 
 import _data
 from _common import ResultCache, settings_hash
-from _models import UNIVARIATE, available_models
+from _models import UNIVARIATE, available_models, for_protocol
 from _scoring import (
     LEVELS,
     MIDPOINTS,
@@ -30,7 +30,7 @@ def _warm_up(cls, threads):
     from skquantile.datasets import make_heteroscedastic
 
     X, y, _ = make_heteroscedastic(300, random_state=99)
-    model = cls(threads, 0).fit(X, y)
+    model = cls.warm_up_model()(threads, 0).fit(X, y)
     model.quantiles(X[:10], LEVELS)
     _WARMED_UP.add(cls.name)
 
@@ -106,9 +106,12 @@ def run_uci(
     about missing sets."""
     cache = ResultCache(cache_path)
     classes, missing_models = available_models(UNIVARIATE, only_models)
+    classes = for_protocol(classes, protocol)
     notes = [f"model not installed, skipped: {name}" for name in missing_models]
     for dataset, (_, published_splits) in _data.UCI_SETS.items():
-        if only_datasets is not None and dataset not in only_datasets:
+        if not protocol.runs(dataset) or (
+            only_datasets is not None and dataset not in only_datasets
+        ):
             continue
         loaded = _data.load_uci(folder, dataset)
         if loaded is None:
@@ -132,8 +135,11 @@ def run_generators(protocol, threads, cache_path, only_models=None):
     """Run the generator suite, with the oracle and the gap to it."""
     cache = ResultCache(cache_path)
     classes, missing_models = available_models(UNIVARIATE, only_models)
+    classes = for_protocol(classes, protocol)
     notes = [f"model not installed, skipped: {name}" for name in missing_models]
     for dataset, make in _data.univariate_generators().items():
+        if not protocol.runs(dataset):
+            continue
         for seed in range(protocol.generator_seeds):
             X_train, y_train, truth = make(protocol.generator_train, random_state=seed)
             X_test, y_test, _ = make(protocol.generator_test, random_state=1000 + seed)

@@ -73,8 +73,9 @@ def bare_loop(X, y, estimator, epochs, seed):
     return module
 
 
-def measure(n_rows, repeats, seed=0):
-    """Median times of the estimator and the bare loop on ``n_rows`` rows."""
+def measure(n_rows, repeats, seed=0, max_epochs="auto"):
+    """Median times of the estimator and the bare loop on ``n_rows`` rows
+    (``max_epochs`` epochs, by default the estimator's own budget)."""
     import numpy as np
 
     from skquantile import IncrementalQuantileRegressor
@@ -93,7 +94,7 @@ def measure(n_rows, repeats, seed=0):
 
     estimator_times, bare_times, epochs = [], [], []
     for _ in range(repeats):
-        estimator = IncrementalQuantileRegressor(**settings)
+        estimator = IncrementalQuantileRegressor(**settings, max_epochs=max_epochs)
         start = time.perf_counter()
         estimator.fit(X, y)
         estimator_times.append(time.perf_counter() - start)
@@ -115,18 +116,23 @@ def measure(n_rows, repeats, seed=0):
     }
 
 
-def run_overhead(sizes, repeats, threads, cache_path):
-    """Measure every size not yet in the cache; returns notes (none)."""
+def run_overhead(sizes, repeats, threads, cache_path, max_epochs=None):
+    """Measure every size not yet in the cache; returns notes (none).
+
+    ``max_epochs`` caps the epochs of both loops (``None``: the estimator's
+    own budget, ``max_epochs="auto"``)."""
     from _common import ResultCache, settings_hash
     from _models import Incremental
 
     cache = ResultCache(cache_path)
     for n_rows in sizes:
         key = ResultCache.key("overhead", n_rows, threads, repeats)
+        if max_epochs is not None:
+            key += f"|{max_epochs} epochs"
         key += "|" + settings_hash(Incremental.signature())
         if cache.get(key) is None:
             print(f"  [overhead] {n_rows} rows ...", flush=True)
-            record = measure(n_rows, repeats)
+            record = measure(n_rows, repeats, max_epochs=max_epochs or "auto")
             record.update(
                 key=key, suite="overhead", threads=threads, model=Incremental.name
             )
@@ -151,12 +157,16 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--max-epochs", type=int, default=None, help="epochs (default: the budget)"
+    )
     args = parser.parse_args()
 
     from _common import pin_threads
 
     pin_threads(args.threads)
-    records = [measure(n, args.repeats) for n in args.sizes]
+    epochs = args.max_epochs or "auto"
+    records = [measure(n, args.repeats, max_epochs=epochs) for n in args.sizes]
     print(markdown(records))
 
 

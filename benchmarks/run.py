@@ -24,6 +24,8 @@ import sys
 import time
 
 SUITES = ("uci", "generators", "multioutput", "scaling", "overhead")
+#: The suites that score the models' predictions (the others time fits).
+SCORED_SUITES = ("uci", "generators", "multioutput")
 
 
 def _arguments():
@@ -175,7 +177,7 @@ def main():
         settings_hash,
     )
     from _config import FULL, QUICK
-    from _models import MULTIOUTPUT, RETIRED, UNIVARIATE
+    from _models import MULTIOUTPUT, RETIRED, UNIVARIATE, for_protocol
 
     protocol = QUICK if args.quick else FULL
     protocol = protocol.shortened(args.splits, args.scaling_budget)
@@ -226,6 +228,7 @@ def main():
                     protocol.overhead_repeats,
                     args.threads,
                     cache,
+                    max_epochs=protocol.overhead_max_epochs,
                 )
             notes_path.write_text(json.dumps(notes, indent=1))
             print(
@@ -235,14 +238,21 @@ def main():
 
     # Only the results measured with this thread count, and with the current
     # configuration of each model (its settings hash ends the cache key), are
-    # reported.
+    # reported: in the suites that score models, the configuration the
+    # protocol runs (see _models.for_protocol); in the scaling and overhead
+    # runs, the defaults.
+    classes = list(dict.fromkeys(cls for cls, _ in UNIVARIATE + MULTIOUTPUT))
+    as_run = for_protocol(classes, protocol)
     current = {
-        cls.name: settings_hash(cls.signature()) for cls, _ in UNIVARIATE + MULTIOUTPUT
+        "scored": {cls.name: settings_hash(cls.signature()) for cls in as_run},
+        "timed": {cls.name: settings_hash(cls.signature()) for cls in classes},
     }
 
     def reported(record):
         model = record.get("model")
-        stale = model in current and not record["key"].endswith(current[model])
+        kind = "scored" if record.get("suite") in SCORED_SUITES else "timed"
+        hashes = current[kind]
+        stale = model in hashes and not record["key"].endswith(hashes[model])
         # A retired variant's records were carried over to its default.
         stale = stale or model in RETIRED
         return record.get("threads") == args.threads and not stale
@@ -252,7 +262,7 @@ def main():
         for suite in SUITES
     }
     report_notes = {suite: list(notes.get(suite, [])) for suite in SUITES}
-    for suite in ("uci", "generators", "multioutput"):
+    for suite in SCORED_SUITES:
         records[suite], left_out = _complete(
             records[suite], per_dataset=suite == "multioutput"
         )
@@ -268,13 +278,13 @@ def main():
     for suite in ("uci", "generators"):
         if records[suite]:
             text = _report.univariate_report(
-                suite, records[suite], header, report_notes[suite]
+                suite, records[suite], header, report_notes[suite], as_run
             )
             (output / f"{suite}.md").write_text(text)
             written.append(f"{suite}.md")
     if records["multioutput"]:
         text = _report.multioutput_report(
-            records["multioutput"], header, report_notes["multioutput"]
+            records["multioutput"], header, report_notes["multioutput"], as_run
         )
         (output / "multioutput.md").write_text(text)
         written.append("multioutput.md")
@@ -291,7 +301,7 @@ def main():
         )
         written.append("overhead.md")
     every = [record for suite in SUITES for record in records[suite]]
-    summary = _report.summary_report(every, header, args.quick)
+    summary = _report.summary_report(every, header, protocol)
     (output / "summary.md").write_text(summary)
     written.append("summary.md")
     print(summary)
