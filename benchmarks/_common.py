@@ -254,3 +254,38 @@ def _json_default(value):
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def default_records(suite, cls, dataset):
+    """The full protocol's one-thread records of ``cls`` at its current
+    settings on ``dataset`` of ``suite`` (``"uci"``, ``"multioutput"``), by
+    split: the reference that the pilot scripts compare with."""
+    suffix = settings_hash(cls.signature())
+    cache = ResultCache(results_dir(False) / "raw" / f"{suite}.jsonl")
+    return {
+        record["split"]: record
+        for record in cache.records()
+        if record.get("model") == cls.name
+        and record.get("dataset") == dataset
+        and record.get("threads") == 1
+        and record["key"].endswith(suffix)
+    }
+
+
+def fit_holding_out(estimator, X, y, train, split, share=0.1):
+    """Fit ``StandardScaler()`` then ``estimator`` on the training rows of a
+    split less a held-out ``share`` of them (seeded by the split), as the
+    pilot scripts do; returns ``(scaler, fitted estimator, held-out rows,
+    fit seconds)``."""
+    import time
+
+    import numpy as np
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    order = np.random.RandomState(1000 + split).permutation(train)
+    n_held = int(round(share * len(train)))
+    held, fitted = order[:n_held], order[n_held:]
+    started = time.perf_counter()
+    model = make_pipeline(StandardScaler(), estimator).fit(X[fitted], y[fitted])
+    return model[0], model[-1], held, time.perf_counter() - started

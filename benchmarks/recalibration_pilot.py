@@ -25,7 +25,6 @@ It prints one Markdown row per split and the means over the splits.
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -37,22 +36,6 @@ WAYS = ("default", "fit 90%", "recalibrated")
 HELD_OUT = 0.1
 
 
-def cached_default(raw, dataset):
-    """The UCI suite's records of the current incremental default, by split."""
-    from _common import ResultCache, settings_hash
-    from _models import Incremental
-
-    suffix = settings_hash(Incremental.signature())
-    return {
-        record["split"]: record
-        for record in ResultCache(raw / "uci.jsonl").records()
-        if record.get("model") == Incremental.name
-        and record.get("dataset") == dataset
-        and record.get("threads") == 1
-        and record["key"].endswith(suffix)
-    }
-
-
 def recalibrated_levels(pit, levels):
     """``G^{-1}(levels)`` for the empirical distribution ``G`` of ``pit``,
     kept inside (0, 1) where the quantile function is defined."""
@@ -61,21 +44,14 @@ def recalibrated_levels(pit, levels):
 
 def score_split(X, y, train, test, split):
     """Scores of the 90% fit on the test rows, with and without recalibration."""
+    from _common import fit_holding_out
     from _scoring import LEVELS, MIDPOINTS, score_quantiles
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     from skquantile import IncrementalQuantileRegressor
 
-    order = np.random.RandomState(1000 + split).permutation(train)
-    n_held = int(round(HELD_OUT * len(train)))
-    held, fitted = order[:n_held], order[n_held:]
-    started = time.perf_counter()
-    model = make_pipeline(
-        StandardScaler(), IncrementalQuantileRegressor(random_state=split)
-    ).fit(X[fitted], y[fitted])
-    seconds = time.perf_counter() - started
-    scaler, estimator = model[0], model[-1]
+    scaler, estimator, held, seconds = fit_holding_out(
+        IncrementalQuantileRegressor(random_state=split), X, y, train, split, HELD_OUT
+    )
     pit = estimator.predict_cdf(scaler.transform(X[held]), y[held]).ravel()
     X_test = scaler.transform(X[test])
     scores = {}
@@ -88,7 +64,7 @@ def score_split(X, y, train, test, split):
             estimator.predict_quantile(X_test, remap(LEVELS)),
             estimator.predict_quantile(X_test, remap(MIDPOINTS)),
         )
-    return scores, seconds, n_held
+    return scores, seconds, len(held)
 
 
 def main():
@@ -99,10 +75,10 @@ def main():
     if loaded is None:
         return 1
     X, y, splits = loaded
-    from _common import results_dir
+    from _common import default_records
+    from _models import Incremental
 
-    raw = results_dir(False) / "raw"
-    reference = cached_default(raw, args.dataset)
+    reference = default_records("uci", Incremental, args.dataset)
     header = " | ".join(f"{field} {way}" for field in SHOWN for way in WAYS)
     print(f"| split | held-out rows | fit s (90%) | {header} |")
     print("|" + "---|" * (3 + len(SHOWN) * len(WAYS)))

@@ -34,7 +34,6 @@ It prints one Markdown row per split and the means over the splits.
 import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
@@ -47,22 +46,6 @@ N_DRAWS = 200
 FACTORS = np.round(np.arange(0.8, 2.01, 0.05), 2)
 WAYS = ("default", "fit 90%", "scale", "temperature", "best scale")
 SHOWN = ("energy", "crps_mean", "joint_coverage90")
-
-
-def cached_default(raw, dataset):
-    """The multi-target suite's records of the current convex default, by split."""
-    from _common import ResultCache, settings_hash
-    from _models import Convex
-
-    suffix = settings_hash(Convex.signature())
-    return {
-        record["split"]: record
-        for record in ResultCache(raw / "multioutput.jsonl").records()
-        if record.get("model") == Convex.name
-        and record.get("dataset") == dataset
-        and record.get("threads") == 1
-        and record["key"].endswith(suffix)
-    }
 
 
 class Widened:
@@ -108,21 +91,14 @@ def best_factor(widened, way, Y, seed):
 
 def score_split(X, Y, train, test, split):
     """Scores of the 90% fit on the test rows, as it is and widened."""
+    from _common import fit_holding_out
     from _scoring import score_joint
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     from skquantile import ConvexQuantileRegressor
 
-    order = np.random.RandomState(1000 + split).permutation(train)
-    n_held = int(round(HELD_OUT * len(train)))
-    held, fitted = order[:n_held], order[n_held:]
-    started = time.perf_counter()
-    model = make_pipeline(
-        StandardScaler(), ConvexQuantileRegressor(random_state=split)
-    ).fit(X[fitted], Y[fitted])
-    seconds = time.perf_counter() - started
-    scaler, estimator = model[0], model[-1]
+    scaler, estimator, held, seconds = fit_holding_out(
+        ConvexQuantileRegressor(random_state=split), X, Y, train, split, HELD_OUT
+    )
     X_held, X_test = scaler.transform(X[held]), scaler.transform(X[test])
     on_held, on_test = Widened(estimator, X_held), Widened(estimator, X_test)
     chosen = {
@@ -142,7 +118,7 @@ def score_split(X, Y, train, test, split):
             on_test.inside(way, factor, Y[test], X_test),
         )
         scores[name]["factor"] = factor
-    return scores, seconds, n_held
+    return scores, seconds
 
 
 def main():
@@ -160,9 +136,10 @@ def main():
         return 1
     X, Y = loaded
     splits = _data.standard_splits(len(Y), 20)
-    from _common import results_dir
+    from _common import default_records
+    from _models import Convex
 
-    reference = cached_default(results_dir(False) / "raw", args.dataset)
+    reference = default_records("multioutput", Convex, args.dataset)
     header = " | ".join(f"{field} {way}" for field in SHOWN for way in WAYS)
     factors = " | ".join(f"factor {way}" for way in WAYS[2:])
     print(f"| split | fit s (90%) | {factors} | {header} |")
@@ -170,7 +147,7 @@ def main():
     rows = []
     for split in args.splits:
         train, test = splits[split]
-        scores, seconds, _ = score_split(X, Y, train, test, split)
+        scores, seconds = score_split(X, Y, train, test, split)
         scores["default"] = reference.get(split, {})
         values = [scores[way].get(field, np.nan) for field in SHOWN for way in WAYS]
         rows.append(values)
