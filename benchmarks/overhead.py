@@ -73,9 +73,9 @@ def bare_loop(X, y, estimator, epochs, seed):
     return module
 
 
-def measure(n_rows, repeats, seed=0, max_epochs="auto"):
+def measure(n_rows, repeats, seed=0, max_epochs=None):
     """Median times of the estimator and the bare loop on ``n_rows`` rows
-    (``max_epochs`` epochs, by default the estimator's own budget)."""
+    (``max_epochs`` epochs; ``None``: the estimator's own budget)."""
     import numpy as np
 
     from skquantile import IncrementalQuantileRegressor
@@ -94,7 +94,9 @@ def measure(n_rows, repeats, seed=0, max_epochs="auto"):
 
     estimator_times, bare_times, epochs = [], [], []
     for _ in range(repeats):
-        estimator = IncrementalQuantileRegressor(**settings, max_epochs=max_epochs)
+        estimator = IncrementalQuantileRegressor(
+            **settings, max_epochs=max_epochs or "auto"
+        )
         start = time.perf_counter()
         estimator.fit(X, y)
         estimator_times.append(time.perf_counter() - start)
@@ -132,7 +134,7 @@ def run_overhead(sizes, repeats, threads, cache_path, max_epochs=None):
         key += "|" + settings_hash(Incremental.signature())
         if cache.get(key) is None:
             print(f"  [overhead] {n_rows} rows ...", flush=True)
-            record = measure(n_rows, repeats, max_epochs=max_epochs or "auto")
+            record = measure(n_rows, repeats, max_epochs=max_epochs)
             record.update(
                 key=key, suite="overhead", threads=threads, model=Incremental.name
             )
@@ -165,8 +167,7 @@ def main():
     from _common import pin_threads
 
     pin_threads(args.threads)
-    epochs = args.max_epochs or "auto"
-    records = [measure(n, args.repeats, max_epochs=epochs) for n in args.sizes]
+    records = [measure(n, args.repeats, max_epochs=args.max_epochs) for n in args.sizes]
     print(markdown(records))
 
 
