@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _training
 from ._modules import ACTIVATIONS
+from ._threads import with_threads
 from ._validation import (
     check_numeric_array,
     check_sample_weight,
@@ -98,6 +99,11 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [str],
+        "n_jobs": [
+            None,
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Integral, None, -1, closed="right"),
+        ],
     }
 
     @abstractmethod
@@ -111,6 +117,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
 
     @_restore_on_failure
     @_fit_context(prefer_skip_nested_validation=True)
+    @with_threads
     def fit(self, X, y, sample_weight=None):
         """Fit the quantile function of ``y`` given ``X``.
 

@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _training
 from ._base import BaseQuantileNetwork
 from ._picnn import ConvexPotentialNetwork, WeightedEnergyScoreLoss
+from ._threads import with_threads
 from ._training import float64_copy
 from ._validation import check_coverage, check_levels, check_n_samples
 
@@ -124,6 +125,19 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
     device : str, default="cpu"
         torch device to train on.
 
+    n_jobs : int or None, default=None
+        Threads that torch uses to fit and predict. ``None`` is one thread,
+        or fewer threads than that if the caller has already limited them
+        (``threadpoolctl.threadpool_limits``, a joblib worker,
+        ``OMP_NUM_THREADS``); a positive integer is that many threads, and
+        ``-1`` is every CPU (``-2`` all but one). The caller's torch thread
+        count is restored afterwards. One thread is the default because the
+        networks here are small: a second thread saves little on an idle
+        machine and, when another process keeps a core busy, makes every
+        training step wait for it (a fit 5 to 50 times slower). It also
+        makes a seeded fit independent of the machine's number of cores.
+        See :ref:`threads` in the user guide.
+
     Attributes
     ----------
     n_outputs_ : int
@@ -214,6 +228,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         random_state=None,
         verbose=0,
         device="cpu",
+        n_jobs=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -232,7 +247,9 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        self.n_jobs = n_jobs
 
+    @with_threads
     def predict(self, X):
         """Predict the multivariate median ``grad psi(0; c(x))``.
 
@@ -251,6 +268,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         latent = np.zeros((len(features), 1, self.n_outputs_))
         return self._squeeze(self._map(features, latent)[:, 0])
 
+    @with_threads
     def predict_quantile(self, X, alpha):
         """Predict (multivariate) quantiles at given levels.
 
@@ -293,6 +311,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         quantiles = self._map(features, latent)
         return quantiles[:, 0] if single else quantiles
 
+    @with_threads
     def predict_marginal_quantile(self, X, alpha, n_samples=1000, random_state=0):
         """Predict the quantiles of each target on its own.
 
@@ -327,6 +346,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         quantiles = np.moveaxis(np.quantile(draws, levels, axis=1), 0, -1)
         return quantiles[..., 0] if scalar else quantiles
 
+    @with_threads
     def predict_interval(self, X, coverage=0.9):
         """Predict central intervals of each target.
 
@@ -348,6 +368,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         levels = [(1.0 - coverage) / 2.0, (1.0 + coverage) / 2.0]
         return self.predict_marginal_quantile(X, levels)
 
+    @with_threads
     def sample(self, X, n_samples=1, random_state=None):
         """Draw targets from each row's predicted joint distribution.
 
@@ -371,6 +392,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         latent = rng.standard_normal((len(features), n_samples, self.n_outputs_))
         return self._squeeze(self._map(features, latent))
 
+    @with_threads
     def predict_cdf(self, X, y):
         """Predict ``F(y | x)`` for a single target.
 
@@ -396,6 +418,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         y = self._check_targets(y, len(features))
         return special.ndtr(self._inverse(features, y)[:, 0])
 
+    @with_threads
     def predict_region(self, X, coverage=0.9, n_points=100):
         """Points on the boundary of the central prediction region.
 
@@ -437,6 +460,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
             directions = _sphere_points(n_points, d)
         return self._map(features, radius * directions)
 
+    @with_threads
     def region_contains(self, X, Y, coverage=0.9):
         """Whether observations lie inside the central region of given coverage.
 
