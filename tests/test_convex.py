@@ -177,12 +177,23 @@ def test_regions_are_nested(bivariate):
 
 
 def test_learns_the_dependence_between_targets():
+    """A trained model reproduces the correlation of two targets and the
+    coverage of its regions.
+
+    A statistical property of a well-trained model, so this test keeps a long
+    fit (about 8 s): an ensemble of three networks. Over model seeds 0-3 it
+    gives draws' correlations of 0.84 to 0.96 and region coverages of 0.90 to
+    0.91; a single network fails these bounds on some seeds, and the default
+    ensemble (five wider networks) is as accurate at twice the time.
+    """
     rng = np.random.default_rng(0)
     n = 1500
     X = rng.uniform(-1, 1, size=(n, 2))
     covariance = np.array([[1.0, 0.9], [0.9, 1.0]])
     Y = X @ [[1.0, 0.0], [0.0, 2.0]] + rng.multivariate_normal([0, 0], covariance, n)
-    model = ConvexQuantileRegressor(max_epochs=30, random_state=0).fit(X, Y)
+    model = ConvexQuantileRegressor(
+        max_epochs=30, n_members=3, hidden_layer_sizes=(64, 64), random_state=0
+    ).fit(X, Y)
     draws = model.sample(X[:20], 2000, random_state=0)
     correlation = [np.corrcoef(row.T)[0, 1] for row in draws]
     np.testing.assert_allclose(correlation, 0.9, atol=0.1)
@@ -194,6 +205,11 @@ def test_learns_the_dependence_between_targets():
 
 
 def test_one_target_defaults_are_calibrated():
+    """The default estimator's intervals cover at the nominal rate.
+
+    A statistical property of the defaults, so this test keeps the default
+    fit (about 4 s).
+    """
     X, y, _ = make_heteroscedastic(n_samples=2000, random_state=1)
     X_test, y_test, _ = make_heteroscedastic(n_samples=2000, random_state=2)
     model = ConvexQuantileRegressor(random_state=0).fit(X, y)

@@ -76,12 +76,13 @@ def test_sample_weight_moves_the_fit(make):
     X = rng.uniform(size=(400, 1))
     y = np.where(np.arange(400) < 200, 0.0, 10.0) + rng.normal(0, 0.1, 400)
     weight = np.where(np.arange(400) < 200, 100.0, 1.0)
-    model = make(max_epochs=50, hidden_layer_sizes=(32,)).fit(
-        X, y, sample_weight=weight
-    )
+    # One network and 20 epochs put the medians near 0 and 5 (0.0 to 0.02 and
+    # 4.6 to 5.1 over seeds 0-2, either estimator).
+    params = dict(max_epochs=20, hidden_layer_sizes=(32,), n_members=1)
+    model = make(**params).fit(X, y, sample_weight=weight)
     # About 99% of the weight is on the rows near 0: the median is there.
     assert np.median(model.predict(X)) < 1.0
-    unweighted = make(max_epochs=50, hidden_layer_sizes=(32,)).fit(X, y)
+    unweighted = make(**params).fit(X, y)
     assert np.median(unweighted.predict(X)) > 2.0
 
 

@@ -232,6 +232,11 @@ def test_progress_early_stopping_waits_longer_after_a_late_best_epoch():
 
 
 def test_convex_patience_grows_with_the_best_epoch_for_several_targets():
+    """The auto patience of several targets grows with the best epoch.
+
+    The patience under test is about 90 epochs at least, so the fits run for
+    up to 150 epochs (a few seconds); small networks keep them cheap.
+    """
     X, Y, _ = make_two_targets(n_samples=300, random_state=0)
     # One network (the several-target default is an ensemble, whose members
     # each keep their own best epoch: see the next test).
@@ -260,6 +265,11 @@ def test_convex_patience_grows_with_the_best_epoch_for_several_targets():
 
 
 def test_ensemble_members_each_wait_twice_their_own_best_epoch():
+    """Each member of an ensemble waits twice its own best epoch.
+
+    As above, the patience is about 90 epochs, so the fit runs for up to 150
+    epochs (a few seconds).
+    """
     X, Y, _ = make_two_targets(n_samples=300, random_state=0)
     model = ConvexQuantileRegressor(
         random_state=0,

@@ -67,7 +67,15 @@ def test_single_column_target_keeps_its_column(data):
 def test_multi_output_medians_follow_each_target(data):
     X, y, _ = data
     Y = np.column_stack([y, 10.0 * X[:, 1] + 100.0])
-    model = IncrementalQuantileRegressor(random_state=0).fit(X, Y)
+    # One small network learns both medians in 20 epochs (R^2 0.78 to 0.80
+    # and correlation 0.999 over seeds 0-3; the defaults take 15 times longer).
+    model = IncrementalQuantileRegressor(
+        max_epochs=20,
+        hidden_layer_sizes=(32, 32),
+        n_knots=8,
+        n_members=1,
+        random_state=0,
+    ).fit(X, Y)
     assert model.score(X, Y) > 0.5
     median = model.predict(X)
     assert np.corrcoef(median[:, 1], Y[:, 1])[0, 1] > 0.95
@@ -134,6 +142,11 @@ def test_sample_follows_the_quantile_function(fitted, data):
 
 
 def test_defaults_are_calibrated_on_known_quantiles():
+    """The default estimator is calibrated and sharp on known quantiles.
+
+    A statistical property of a well-trained model with the default settings,
+    so this test keeps the long default fit (about 10 s).
+    """
     X, y, truth = make_heteroscedastic(n_samples=2000, random_state=1)
     X_test, y_test, _ = make_heteroscedastic(n_samples=2000, random_state=2)
     model = IncrementalQuantileRegressor(random_state=0).fit(X, y)
@@ -191,7 +204,10 @@ def test_explicit_knots_are_used(data):
     knots = [0.05, 0.2, 0.5, 0.8, 0.95]
     model = IncrementalQuantileRegressor(**{**FAST, "knots": knots}).fit(X, y)
     np.testing.assert_array_equal(model.knot_levels_, knots)
-    default = IncrementalQuantileRegressor(n_knots=4).fit(X[:20], y[:20])
+    # The default knot placement ("uniform") does not depend on the training:
+    # a small, short fit shows it.
+    default = IncrementalQuantileRegressor(**{**FAST, "n_knots": 4}).fit(X[:20], y[:20])
+    assert default.knots == "uniform"
     np.testing.assert_allclose(default.knot_levels_, [0.125, 0.375, 0.625, 0.875])
 
 
@@ -200,7 +216,14 @@ def test_grid_search_over_knots_in_a_pipeline():
     pipeline = Pipeline(
         [
             ("scale", StandardScaler()),
-            ("iqr", IncrementalQuantileRegressor(max_epochs=20, random_state=0)),
+            # A small network: the test is about the search over knots in a
+            # pipeline, not about the quality of the fits.
+            (
+                "iqr",
+                IncrementalQuantileRegressor(
+                    max_epochs=5, hidden_layer_sizes=(16,), n_members=2, random_state=0
+                ),
+            ),
         ]
     )
     search = GridSearchCV(

@@ -15,9 +15,12 @@ from skquantile.metrics import crps_scorer
 
 
 def test_split_conformal_intervals_restore_coverage():
-    # An over-confident model: 300 rows trained for 400 epochs without early
-    # stopping (all training options are spelled out so that the model does
-    # not change with the defaults).
+    # An over-confident model: one network trained on 300 rows for 400 epochs
+    # without early stopping (all training options are spelled out so that
+    # the model does not change with the defaults). A statistical property, so
+    # the fit is long (about 2.5 s); one network rather than the default five
+    # overfits more and costs less (covered before/after: 0.56 to 0.61 and
+    # 0.897 to 0.908 over seeds 0-3).
     X, y, _ = make_heteroscedastic(n_samples=1300, random_state=0)
     X_fit, y_fit, X_cal, y_cal = X[:300], y[:300], X[300:], y[300:]
     X_test, y_test, _ = make_heteroscedastic(n_samples=5000, random_state=1)
@@ -26,6 +29,7 @@ def test_split_conformal_intervals_restore_coverage():
         batch_size=256,
         early_stopping=False,
         n_iter_no_change=1000,
+        n_members=1,
         random_state=0,
     ).fit(X_fit, y_fit)
 
@@ -42,8 +46,8 @@ def test_split_conformal_intervals_restore_coverage():
     def covered(interval):
         return np.mean((interval[:, 0] <= y_test) & (y_test <= interval[:, 1]))
 
-    assert covered(before) < 0.8  # measured 0.720
-    assert abs(covered(after) - coverage) < 0.02  # measured 0.899
+    assert covered(before) < 0.8  # measured 0.588
+    assert abs(covered(after) - coverage) < 0.02  # measured 0.908
     assert margin > 0
 
 
