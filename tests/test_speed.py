@@ -1,5 +1,6 @@
-"""The estimators' torch thread count (``n_jobs``), the analytic CRPS gradient
-and the fused optimizer."""
+"""What makes fits fast: the estimators' torch thread count (``n_jobs``), the
+analytic CRPS gradient, the fused optimizer and the float32 shortcut of the
+convex map's softplus derivative."""
 
 import sys
 import threading
@@ -9,7 +10,7 @@ import pytest
 import torch
 from threadpoolctl import threadpool_limits
 
-from skquantile import _threads, _training
+from skquantile import _picnn, _threads, _training
 from skquantile._crps import crps_closed_form
 from skquantile._quantile_function import PiecewiseLinearQuantileFunction
 from skquantile.datasets import make_heteroscedastic
@@ -234,3 +235,14 @@ def test_fitting_does_not_import_torch_dynamo(tmp_path):
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_softplus_derivative_is_one_exactly_where_softplus_is_the_identity(dtype):
+    values = torch.linspace(-30.0, 60.0, 20001, dtype=dtype)
+    slope = _picnn.softplus_derivative(values)
+    expected = torch.where(
+        values > _picnn.SOFTPLUS_THRESHOLD, 1.0, torch.sigmoid(values)
+    )
+    assert torch.equal(slope, expected)
+    assert (slope[values > _picnn.SOFTPLUS_THRESHOLD] == 1.0).all()
