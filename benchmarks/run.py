@@ -86,6 +86,13 @@ def _arguments():
         "the second (--from-split) begins",
     )
     parser.add_argument(
+        "--remeasure",
+        action="store_true",
+        help="in the uci suite, measure again the cached results of the "
+        "selected models that another machine measured (so that fit seconds "
+        "compare on this machine); the newest result of a split is reported",
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="rebuild the reports from the cached results without running",
@@ -203,7 +210,14 @@ def main():
             if suite == "uci":
                 from _univariate import run_uci
 
-                notes[suite] = run_uci(protocol, folder, args.threads, cache, **subset)
+                notes[suite] = run_uci(
+                    protocol,
+                    folder,
+                    args.threads,
+                    cache,
+                    remeasure=args.remeasure,
+                    **subset,
+                )
             elif suite == "generators":
                 from _univariate import run_generators
 
