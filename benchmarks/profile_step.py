@@ -66,7 +66,10 @@ def convex_case(n_members=5, batch=256, n_features=4, n_outputs=6):
 
 def step_function(network, loss, X, target):
     network.train()
-    optimiser = _training.AdamW(network.parameters(), lr=1e-3)
+    # The package's optimiser; torch's AdamW for a checkout from before it
+    # had its own (to profile the earlier code, put it first on PYTHONPATH).
+    optimiser_class = getattr(_training, "AdamW", torch.optim.AdamW)
+    optimiser = optimiser_class(network.parameters(), lr=1e-3)
 
     def step():
         optimiser.zero_grad()
@@ -97,6 +100,9 @@ def measure(case, n_steps):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=50, help="profiled steps")
+    parser.add_argument(
+        "--output", default="profile.md", help="file name in results/ to write"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -104,7 +110,9 @@ def main():
         "# Profile of a training step (one thread)",
         "",
         f"Machine: {platform.processor() or platform.machine()}, "
-        f"torch {torch.__version__}. Written by `python benchmarks/profile_step.py`.",
+        f"torch {torch.__version__}, "
+        f"skquantile from {Path(_training.__file__).parent}. "
+        "Written by `python benchmarks/profile_step.py`.",
         "",
     ]
     cases = {
@@ -130,7 +138,7 @@ def main():
             "",
         ]
         print(f"{title}: {1000 * per_step:.2f} ms per step")
-    (RESULTS / "profile.md").write_text("\n".join(lines))
+    (RESULTS / args.output).write_text("\n".join(lines))
 
 
 if __name__ == "__main__":

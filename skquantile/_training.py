@@ -597,7 +597,11 @@ def make_network(
     if verbose >= 2:
         callbacks.append(("progress_bar", ProgressBar()))
     log_options = {}
-    if per_member_validation:
+    if not verbose:
+        # skorch's epoch table is built at every epoch even when it is not
+        # printed (a few percent of a fit of small data, hundreds of epochs).
+        log_options["callbacks__print_log"] = None
+    elif per_member_validation:
         # The members' losses stay in the history, out of the printed table.
         log_options["callbacks__print_log__keys_ignored"] = ["valid_member_losses"]
     net = NeuralNet(
