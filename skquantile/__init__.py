@@ -4,8 +4,7 @@ from . import datasets, metrics
 from ._convex import ConvexQuantileRegressor
 from ._incremental import IncrementalQuantileRegressor
 from ._persistence import load_model, save_model
-
-__version__ = "0.1.0.dev0"
+from ._version import __version__
 
 __all__ = [
     "ConvexQuantileRegressor",

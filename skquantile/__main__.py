@@ -159,10 +159,7 @@ def _fit_csv(parser, args):
     if args.predict is not None:
         X_new = _columns(parser, args.predict, features)
     levels = np.asarray(args.levels)
-    if isinstance(model, ConvexQuantileRegressor):
-        quantiles = model.predict_marginal_quantile(X_new, levels)
-    else:
-        quantiles = model.predict_quantile(X_new, levels)
+    quantiles = model.predict_marginal_quantile(X_new, levels)
     quantiles = quantiles.reshape(len(X_new), len(args.target), len(levels))
     names = [f"{target}_q{level:g}" for target in args.target for level in levels]
     table = quantiles.reshape(len(X_new), -1)

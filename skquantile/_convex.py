@@ -62,17 +62,11 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         every method of the estimator stays exact. ``"auto"`` is one network
         for one target, and for several targets ``20000 // n_rows`` within 1
         to 5, as for :class:`IncrementalQuantileRegressor`. For several
-        targets five networks with the ``(128, 128, 128)`` context network
-        lowered the mean energy score over the 20 standard splits of the
-        four Mulan benchmark sets against one network with ``(64, 64)``:
-        enb 0.486 to 0.349, jura 5.50 to 5.09, scpf 7.49 to 7.39, slump 8.70
-        to 7.37; and on 3000 rows of
-        :func:`~skquantile.datasets.make_correlated_horizons` 0.6528 to
-        0.6503 (lower on 19 of 20 seeds; the true law scores 0.6430). A
-        training step of this network is dominated by arithmetic on every
-        latent draw, so that fit costs about four to eleven times one small
-        network's (medians on one core: enb 185 s against 39 s, scpf 80 s
-        against 7 s, jura 16 s against 4 s); ``n_members=1`` with
+        targets the five networks with the ``(128, 128, 128)`` context
+        network are chosen for the energy score: they lowered it on every
+        multi-target benchmark set, for a fit several times longer, since a
+        training step is dominated by arithmetic on every latent draw (see
+        :ref:`ensembles`); ``n_members=1`` with
         ``hidden_layer_sizes=(64, 64)`` gives the fast fit. For one target
         the single small network stays the default: the incremental
         estimator is the better model there, and the ensemble was tried for
@@ -128,7 +122,6 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         progress bar over the mini-batches of each epoch, for long epochs.
     device : str, default="cpu"
         torch device to train on.
-
     n_jobs : int or None, default=None
         Threads that torch uses to fit and predict. ``None`` is one thread,
         or fewer threads than that if the caller has already limited them
@@ -136,11 +129,11 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         ``OMP_NUM_THREADS``); a positive integer is that many threads, and
         ``-1`` is every CPU (``-2`` all but one). The caller's torch thread
         count is restored afterwards. One thread is the default because the
-        networks here are small: a second thread saves little on an idle
-        machine and, when another process keeps a core busy, makes every
-        training step wait for it (a fit 5 to 50 times slower). It also
-        makes a seeded fit independent of the machine's number of cores.
-        See :ref:`threads` in the user guide.
+        networks here are small: a second thread saves at most about a
+        quarter on an idle machine and, when another process keeps a core
+        busy, makes every training step wait for it (a fit several times
+        slower). It also makes a seeded fit independent of the machine's
+        number of cores. See :ref:`threads` in the user guide.
 
     Attributes
     ----------
@@ -203,6 +196,8 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
     >>> model.predict_region(X[:3], coverage=0.9, n_points=50).shape
     (3, 50, 2)
     """
+
+    _joint = True
 
     _parameter_constraints: dict = {
         **BaseQuantileNetwork._parameter_constraints,
@@ -270,7 +265,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         """
         features = self._validated_features(X)
         latent = np.zeros((len(features), 1, self.n_outputs_))
-        return self._squeeze(self._map(features, latent)[:, 0])
+        return self._squeeze(self._map(features, latent)[:, 0], axis=-1)
 
     @with_threads
     def predict_quantile(self, X, alpha):
@@ -316,63 +311,6 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         return quantiles[:, 0] if single else quantiles
 
     @with_threads
-    def predict_marginal_quantile(self, X, alpha, n_samples=1000, random_state=0):
-        """Predict the quantiles of each target on its own.
-
-        For one target this is exactly :meth:`predict_quantile`. For several,
-        the marginal quantiles are estimated from ``n_samples`` joint draws
-        per row (the map is joint; its marginals have no closed form).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples_X, n_features)
-            Features.
-        alpha : float or array-like of shape (n_levels,)
-            Levels in (0, 1).
-        n_samples : int, default=1000
-            Draws per row for the Monte Carlo estimate (several targets).
-        random_state : int, RandomState instance or None, default=0
-            Seeds the draws.
-
-        Returns
-        -------
-        ndarray
-            (n_samples_X,) or (n_samples_X, n_levels) for one target;
-            (n_samples_X, n_outputs) or (n_samples_X, n_outputs, n_levels) for
-            several.
-        """
-        levels, scalar = check_levels(alpha)
-        n_samples = check_n_samples(n_samples)
-        check_is_fitted(self)
-        if self._y_ndim == 1:
-            return self.predict_quantile(X, alpha)
-        draws = self.sample(X, n_samples, random_state=random_state)
-        quantiles = np.moveaxis(np.quantile(draws, levels, axis=1), 0, -1)
-        return quantiles[..., 0] if scalar else quantiles
-
-    @with_threads
-    def predict_interval(self, X, coverage=0.9):
-        """Predict central intervals of each target.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        coverage : float, default=0.9
-            Probability mass of each interval, in (0, 1).
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 2) or (n_samples, n_outputs, 2)
-            Marginal quantiles at ``(1 - coverage) / 2`` and
-            ``(1 + coverage) / 2`` (Monte Carlo estimates for several
-            targets, see :meth:`predict_marginal_quantile`).
-        """
-        coverage = check_coverage(coverage)
-        levels = [(1.0 - coverage) / 2.0, (1.0 + coverage) / 2.0]
-        return self.predict_marginal_quantile(X, levels)
-
-    @with_threads
     def sample(self, X, n_samples=1, random_state=None):
         """Draw targets from each row's predicted joint distribution.
 
@@ -394,7 +332,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         n_samples = check_n_samples(n_samples)
         rng = check_random_state(random_state)
         latent = rng.standard_normal((len(features), n_samples, self.n_outputs_))
-        return self._squeeze(self._map(features, latent))
+        return self._squeeze(self._map(features, latent), axis=-1)
 
     @with_threads
     def predict_cdf(self, X, y):
@@ -657,9 +595,6 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
             if (size[:, None] * step).abs().max() < tolerance:
                 break
         return u.detach().cpu().numpy()
-
-    def _squeeze(self, values):
-        return values[..., 0] if self._y_ndim == 1 else values
 
 
 def _sphere_points(n_points, dimension):

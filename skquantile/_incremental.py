@@ -11,7 +11,7 @@ from . import _training
 from ._base import BaseQuantileNetwork, _restore_on_failure
 from ._modules import POOLINGS, IncrementalQuantileNetwork, WeightedCRPSLoss
 from ._threads import with_threads
-from ._validation import check_coverage, check_levels, check_n_samples
+from ._validation import check_levels, check_n_samples
 
 
 class IncrementalQuantileRegressor(BaseQuantileNetwork):
@@ -42,14 +42,13 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         positions and heights of the inner breakpoints are learned per row
         (ISQF); the spline still passes through every knot.
     hidden_layer_sizes : array-like of int, default=(128, 128, 128)
-        Widths of the hidden layers of the network body. The default was
-        chosen on the UCI benchmarks (``benchmarks/``): on the first three
-        splits, three layers of 128 had a lower CRPS than two of 64 on eight
-        of the nine sets.
+        Widths of the hidden layers of the network body. The default is
+        chosen for the small and medium tabular data of the benchmarks
+        (see :ref:`network-defaults`).
     activation : {"relu", "silu", "gelu", "tanh"}, default="gelu"
-        Activation of the hidden layers. GELU, being smooth, fitted the
-        smooth responses of the physical UCI sets (yacht, energy, naval)
-        markedly better than ReLU.
+        Activation of the hidden layers. The smooth default suits smooth
+        responses, as physical measurements often are (see
+        :ref:`network-defaults`).
     n_members : int or "auto", default="auto"
         Number of networks in the ensemble. The members are independent
         networks (own initial weights; with ``early_stopping``, own held-out
@@ -59,11 +58,10 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         exponential tails, and never scores a worse CRPS than the members'
         mean.
         ``"auto"`` is ``20000 // n_rows`` within 1 to 5: five networks up to
-        4000 training rows, fewer above, one from 20 000 rows on. On the
-        small UCI sets five networks had a 12-33% lower CRPS than one
-        (boston, concrete, energy, yacht) for a fit two to four times longer;
-        ``n_members=1`` is the fastest fit. The resolved number is
-        ``n_members_``.
+        4000 training rows, fewer above, one from 20 000 rows on: several
+        networks buy accuracy on small data for a longer fit (see
+        :ref:`ensembles`); ``n_members=1`` is the fastest fit. The resolved
+        number is ``n_members_``.
     pooling : {"mixture", "quantiles"}, default="mixture"
         How an ensemble's members are combined into one prediction; it
         changes nothing in training. ``"mixture"`` averages their
@@ -75,14 +73,10 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         members' breakpoints and to within 2e-4 in probability in the tails
         (see the user guide). ``"quantiles"`` averages their quantile
         functions: the sharper of the two, exactly in the family, with a
-        pinball loss at every level at most the members' mean, and with
-        five members about four times cheaper to predict. On the 20
-        standard splits of the seven UCI sets with several networks, the
-        mixture had the lower CRPS on all seven (concrete 4% lower on every
-        split) and the lower calibration error on five (concrete 0.068 to
-        0.044); it was higher on wine and yacht
-        (``benchmarks/results/pooling.md``). With one network both are the
-        same.
+        pinball loss at every level at most the members' mean, and cheaper
+        to predict. The mixture is the default for its lower CRPS and
+        calibration error on small data (see :ref:`ensembles`). With one
+        network both are the same.
     max_epochs : int or "auto", default="auto"
         Maximum number of passes over the training data; the learning rate
         decays to zero along a cosine over these epochs. ``"auto"`` gives
@@ -117,9 +111,8 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         hundred rows, 40 from about 5 000 rows on. The resolved number is
         ``n_iter_no_change_``. The floor of 40 epochs is for nearly
         noiseless targets, whose held-out CRPS can stall for more than 20
-        epochs while the learning rate is high and training still improves:
-        with 22 epochs, one network on the naval UCI set stopped on 4 of 20
-        splits at three to four times the CRPS of the fits that ran on.
+        epochs while the learning rate is high and training still improves
+        (see :ref:`optimisation`).
     tol : float, default=1e-4
         Smallest improvement of the monitored loss (the CRPS of the
         standardised target) that counts.
@@ -141,11 +134,11 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         ``OMP_NUM_THREADS``); a positive integer is that many threads, and
         ``-1`` is every CPU (``-2`` all but one). The caller's torch thread
         count is restored afterwards. One thread is the default because the
-        networks here are small: a second thread saves little on an idle
-        machine and, when another process keeps a core busy, makes every
-        training step wait for it (a fit 5 to 50 times slower). It also
-        makes a seeded fit independent of the machine's number of cores.
-        See :ref:`threads` in the user guide.
+        networks here are small: a second thread saves at most about a
+        quarter on an idle machine and, when another process keeps a core
+        busy, makes every training step wait for it (a fit several times
+        slower). It also makes a seeded fit independent of the machine's
+        number of cores. See :ref:`threads` in the user guide.
 
     Attributes
     ----------
@@ -280,7 +273,6 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         self : IncrementalQuantileRegressor
             The fitted estimator.
         """
-        self.knot_levels_ = self._check_knots()
         return super().fit(X, y, sample_weight=sample_weight)
 
     @with_threads
@@ -319,30 +311,9 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
             quantiles are non-decreasing whenever ``alpha`` is.
         """
         levels, scalar = check_levels(alpha)
-        quantiles = self._quantiles(X, lambda n_rows: levels)
-        return self._squeeze(quantiles[..., 0] if scalar else quantiles)
-
-    @with_threads
-    def predict_interval(self, X, coverage=0.9):
-        """Predict central prediction intervals.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        coverage : float, default=0.9
-            Probability mass of the interval, strictly inside (0, 1); the
-            bounds are the quantiles at ``(1 - coverage) / 2`` and
-            ``(1 + coverage) / 2``.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 2) or (n_samples, n_outputs, 2)
-            Lower and upper bounds.
-        """
-        coverage = check_coverage(coverage)
-        levels = np.array([(1.0 - coverage) / 2.0, (1.0 + coverage) / 2.0])
-        return self._squeeze(self._quantiles(X, lambda n_rows: levels))
+        features = self._validated_features(X)
+        quantiles = self._quantiles(features, lambda n_rows: levels)
+        return self._squeeze(quantiles[..., 0] if scalar else quantiles, axis=1)
 
     @with_threads
     def predict_cdf(self, X, y):
@@ -368,7 +339,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         y = self._check_targets(y, len(features))
         z = (y.reshape(len(y), -1) - self._y_mean) / self._y_scale
         cdf = np.empty_like(z)
-        for rows, quantile_function in self._module_outputs(X):
+        for rows, quantile_function in self._module_outputs(features):
             values = torch.as_tensor(z[rows, :, None], device=self.net_.device)
             cdf[rows] = quantile_function.cdf(values)[..., 0].cpu().numpy()
         return cdf.reshape(y.shape)
@@ -391,6 +362,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         ndarray of shape (n_samples_X, n_samples) or (n_samples_X, n_samples, n_outputs)
             The draws; the outputs of a 2-d target are drawn independently.
         """
+        features = self._validated_features(X)
         n_samples = check_n_samples(n_samples)
         rng = check_random_state(random_state)
 
@@ -398,8 +370,11 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
             uniform = rng.uniform(size=(n_rows, self.n_outputs_, n_samples))
             return np.clip(uniform, np.finfo(np.float64).tiny, 1.0 - 2.0**-53)
 
-        draws = self._quantiles(X, levels)
+        draws = self._quantiles(features, levels)
         return draws[:, 0] if self._y_ndim == 1 else np.moveaxis(draws, 1, 2)
+
+    def _check_structure(self):
+        self.knot_levels_ = self._check_knots()
 
     def _check_knots(self):
         if isinstance(self.knots, str):
@@ -438,15 +413,17 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
     def _criterion(self):
         return WeightedCRPSLoss, {}
 
-    def _quantiles(self, X, levels):
+    def _quantiles(self, features, levels):
         """Quantiles in target units, shape (n_samples, n_outputs, n_levels).
+
+        ``features`` are validated and standardised.
 
         ``levels(n_rows)`` returns the levels for a chunk of rows, either one
         1-d array for every row or an array of shape (n_rows, n_outputs,
         n_levels).
         """
         chunks = []
-        for _, quantile_function in self._module_outputs(X):
+        for _, quantile_function in self._module_outputs(features):
             n_rows = len(quantile_function.left_scale)
             alpha = levels(n_rows)
             if alpha.ndim == 1 and quantile_function.levels.ndim == 1:
@@ -462,7 +439,3 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         return self._check_finite_output(
             self._y_mean[:, None] + self._y_scale[:, None] * quantiles
         )
-
-    def _squeeze(self, values):
-        """Drop the outputs axis for a 1-d target."""
-        return values[:, 0] if self._y_ndim == 1 else values

@@ -19,6 +19,7 @@ import torch
 from skorch.history import History
 
 from . import _training
+from ._version import __version__
 
 #: Identifies the file format; bump the version on incompatible changes.
 FORMAT = "skquantile.model"
@@ -139,8 +140,6 @@ def save_model(estimator, file):
     """
     from sklearn.utils.validation import check_is_fitted
 
-    from . import __version__
-
     classes = _estimator_classes()
     name = type(estimator).__name__
     if classes.get(name) is not type(estimator):
@@ -207,8 +206,6 @@ def load_model(file, device="cpu"):
     --------
     save_model : Write such a file.
     """
-    from . import __version__
-
     if isinstance(file, (str, os.PathLike)) and not os.path.isfile(file):
         raise ValueError(f"file {os.fspath(file)!r} does not exist.")
     try:

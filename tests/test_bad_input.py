@@ -15,6 +15,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skquantile import ConvexQuantileRegressor, IncrementalQuantileRegressor
 from skquantile import metrics as M
@@ -707,3 +708,36 @@ UNFITTED_CALLS = {
 def test_every_query_method_of_an_unfitted_model_says_so(cls, method):
     with pytest.raises(NotFittedError, match="not fitted yet"):
         UNFITTED_CALLS[method](cls())
+
+
+class _UnreadableData:
+    """Data that fails the test if ``fit`` reads it."""
+
+    def __array__(self, *args, **kwargs):
+        raise AssertionError("fit read the data before checking its parameters")
+
+    def __len__(self):
+        raise AssertionError("fit read the data before checking its parameters")
+
+
+@pytest.mark.parametrize(
+    "cls, name",
+    [
+        (cls, name)
+        for cls in (IncrementalQuantileRegressor, ConvexQuantileRegressor)
+        for name in sorted(cls._parameter_constraints)
+    ],
+)
+def test_every_invalid_parameter_fails_before_the_data_are_read(cls, name):
+    """A value of no accepted type raises sklearn's InvalidParameterError naming
+    the parameter, before ``fit`` reads X or y or builds anything from the
+    parameters (``n_knots=None`` once failed inside numpy)."""
+    model = cls(**{name: object()})
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter"):
+        model.fit(_UnreadableData(), _UnreadableData())
+    assert not hasattr(model, "knot_levels_")
+
+
+def test_no_knot_count_is_an_invalid_parameter():
+    with pytest.raises(InvalidParameterError, match="'n_knots' parameter"):
+        IncrementalQuantileRegressor(n_knots=None).fit(X_TRAIN, Y_TRAIN[1])

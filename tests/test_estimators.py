@@ -223,3 +223,28 @@ def test_sample_weight_errors(make, data, sample_weight, match):
     X, y, _ = data
     with pytest.raises(ValueError, match=match):
         make().fit(X[:20], y[:20], sample_weight)
+
+
+@pytest.mark.parametrize("two_targets", [False, True])
+def test_marginal_quantiles_and_intervals_of_independent_marginals_are_exact(
+    two_targets, data
+):
+    """The incremental estimator's marginals are its quantile functions: its
+    marginal quantiles are its quantiles, without draws, and its intervals are
+    the quantiles at the two central levels."""
+    from skquantile import IncrementalQuantileRegressor
+
+    X, y, _ = data
+    y = np.column_stack([y, -2.0 * y]) if two_targets else y
+    model = IncrementalQuantileRegressor(
+        max_epochs=2, hidden_layer_sizes=(8,), n_knots=8, n_members=1, random_state=0
+    ).fit(X, y)
+    levels = [0.1, 0.5, 0.9]
+    np.testing.assert_array_equal(
+        model.predict_marginal_quantile(X, levels, n_samples=1),
+        model.predict_quantile(X, levels),
+    )
+    np.testing.assert_array_equal(
+        model.predict_interval(X, coverage=0.8),
+        model.predict_quantile(X, [(1 - 0.8) / 2, (1 + 0.8) / 2]),
+    )
