@@ -46,7 +46,7 @@ def compare_records(raw):
     from _common import settings_hash
     from _models import Incremental
 
-    from skquantile._modules import POOLINGS
+    from skquantile._piecewise_linear import POOLINGS
 
     default = Incremental(1, 0)._estimator().pooling
     other = next(p for p in POOLINGS if p != default)
@@ -118,7 +118,7 @@ def main(argv=None):
     from sklearn.preprocessing import StandardScaler
 
     from skquantile import IncrementalQuantileRegressor
-    from skquantile._modules import POOLINGS
+    from skquantile._piecewise_linear import POOLINGS
 
     header = " | ".join(f"{m} {p}" for m in SHOWN for p in POOLINGS)
     print(f"| split | members | {header} |\n|" + "---|" * (2 + 2 * len(SHOWN)))

@@ -27,8 +27,8 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from skquantile import _training
-from skquantile._modules import IncrementalQuantileNetwork, WeightedCRPSLoss
-from skquantile._picnn import ConvexPotentialNetwork, WeightedEnergyScoreLoss
+from skquantile._convex_network import ConvexPotentialNetwork, WeightedEnergyScoreLoss
+from skquantile._incremental_network import IncrementalQuantileNetwork, WeightedCRPSLoss
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -88,7 +88,7 @@ def _fit_whole_budget(X, y, seed):
         _training.make_network = make_network
     history = model.net_.history
     batches = sum("train_loss" in batch for batch in history[0, "batches"])
-    steps = math.ceil(model._auto_patience_steps() / batches)
+    steps = math.ceil(model._auto_defaults().patience_steps / batches)
     if model.n_members_ > 1:
         losses = np.array([row["valid_member_losses"] for row in history])
     else:
@@ -144,7 +144,7 @@ def main(argv=None):
         model, snapshots, losses, steps, seconds = _fit_whole_budget(
             scaler.transform(X[train]), y[train], split
         )
-        default = max(model._auto_patience_epochs(), steps)
+        default = max(model._auto_defaults().patience_epochs, steps)
         rules = {f"floor {f}": max(f, steps) for f in floors}
         rules.update({f"patience x{k}": k * default for k in multiples})
         rules["whole budget"] = len(losses) + 1

@@ -7,12 +7,12 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _training
-from ._modules import ACTIVATIONS
+from ._layers import ACTIVATIONS
+from ._plan import AutoDefaults, plan_fit
 from ._threads import with_threads
 from ._validation import (
     check_coverage,
@@ -23,26 +23,6 @@ from ._validation import (
     naming_errors,
     reject_strings,
 )
-
-
-def _weighted_location_scale(values, weight, constant_scale):
-    """Weighted mean and standard deviation of each column.
-
-    A column whose spread is negligible next to its magnitude (a constant
-    column, possibly up to rounding) gets ``constant_scale`` times that
-    magnitude (at least one) as its scale instead.
-    """
-    mean = np.average(values, axis=0, weights=weight)
-    deviation = values - mean
-    # Dividing by the largest deviation before squaring keeps the squares of
-    # huge values (beyond 1e154) from overflowing.
-    largest = np.abs(deviation).max(axis=0)
-    largest = np.where(largest > 0, largest, 1.0)
-    scale = largest * np.sqrt(
-        np.average((deviation / largest) ** 2, axis=0, weights=weight)
-    )
-    magnitude = np.maximum(1.0, np.abs(mean))
-    return mean, np.where(scale <= 1e-12 * magnitude, constant_scale * magnitude, scale)
 
 
 def _restore_on_failure(fit):
@@ -133,7 +113,9 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Training features.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
+            Targets. The columns of a 2-d ``y`` get independent quantile
+            functions in :class:`IncrementalQuantileRegressor` and one joint
+            quantile map in :class:`ConvexQuantileRegressor`.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights of the rows; ``None`` gives every row weight
             one. An integer weight is equivalent to repeating the row.
@@ -166,68 +148,23 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         self.n_outputs_ = Y.shape[1]
         hidden_layer_sizes = self._hidden_layer_sizes()
         sample_weight = check_sample_weight(sample_weight, X)
-
-        X, Y, weight = _training.merge_duplicate_rows(
-            X.astype(np.float64), Y, sample_weight
+        plan = plan_fit(
+            X, Y, sample_weight, self._auto_defaults(), self.get_params(deep=False)
         )
-        self._x_mean, self._x_scale = _weighted_location_scale(X, weight, 1.0)
-        # A constant target gets a tiny scale: whatever spread the network
-        # keeps in standardised units then vanishes in target units.
-        self._y_mean, self._y_scale = _weighted_location_scale(Y, weight, 1e-9)
-        features = self._standardise_features(X)
-        # The weight is rescaled to mean one: only relative weights matter for
-        # the weighted mean loss, and this keeps its magnitude ordinary.
-        target = np.hstack(
-            [(Y - self._y_mean) / self._y_scale, (weight / weight.mean())[:, None]]
-        ).astype(np.float32)
-
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        n_members = self._n_members(len(features))
-        validation, per_member = None, False
-        if self.early_stopping and n_members > 1:
-            masks = _training.member_masks(
-                len(features),
-                n_members,
-                self.validation_fraction,
-                np.random.RandomState(seed),
-            )
-            if masks is not None:
-                # Every row trains the members that did not hold it out; the
-                # rows held out by some member score those members.
-                target = np.hstack([target, masks])
-                held_out = masks.min(axis=1) == 0
-                validation = (features[held_out], target[held_out])
-                per_member = True
-        elif self.early_stopping:
-            split = _training.train_validation_split(
-                len(features), self.validation_fraction, np.random.RandomState(seed)
-            )
-            if split is not None:
-                train, valid = split
-                validation = (features[valid], target[valid])
-                features, target = features[train], target[train]
-        self.batch_size_ = _training.resolve_batch_size(self.batch_size, len(features))
-        self.max_epochs_ = _training.resolve_max_epochs(
-            self.max_epochs, len(features), self.batch_size_
-        )
-        self.n_iter_no_change_ = _training.resolve_patience(
-            self.n_iter_no_change,
-            len(features),
-            self.batch_size_,
-            self._auto_patience_steps(),
-            self._auto_patience_epochs(),
-        )
-        auto_patience = self.n_iter_no_change == "auto"
-        growth = self._auto_patience_growth(len(features)) if auto_patience else None
-
+        self._x_mean, self._x_scale = plan.x_mean, plan.x_scale
+        self._y_mean, self._y_scale = plan.y_mean, plan.y_scale
+        self.n_members_ = plan.n_members
+        self.batch_size_ = plan.batch_size
+        self.max_epochs_ = plan.max_epochs
+        self.n_iter_no_change_ = plan.patience
         self.net_ = _training.fit_network(
             *self._network_spec(X.shape[1], hidden_layer_sizes),
-            features,
-            target,
-            validation=validation,
-            per_member_validation=per_member,
-            seed=seed,
-            patience_growth=growth,
+            plan.features,
+            plan.target,
+            validation=plan.validation,
+            per_member_validation=plan.per_member_validation,
+            seed=plan.seed,
+            patience_growth=plan.patience_growth,
             **self._training_options(),
         )
         self.n_iter_ = len(self.net_.history)
@@ -235,30 +172,34 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         self.n_iter_no_change_ = dict(self.net_.callbacks_)["early_stopping"].patience_
         return self
 
+    #: What the ``"auto"`` parameters resolve to for one target and for
+    #: several (:class:`~skquantile._plan.AutoDefaults`); each estimator
+    #: declares its own.
+    _auto_one_target = AutoDefaults()
+    _auto_several_targets = AutoDefaults()
+
+    def _auto_defaults(self):
+        """The automatic defaults for the fitted number of targets."""
+        if self.n_outputs_ == 1:
+            return self._auto_one_target
+        return self._auto_several_targets
+
     def _hidden_layer_sizes(self):
         """The hidden layer sizes of the network body, checked (``n_outputs_``
-        is known here)."""
-        return self._check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
-
-    def _n_members(self, n_rows):
-        """Number of networks trained side by side (an ensemble if > 1) on
-        ``n_rows`` distinct training rows, recorded as ``n_members_``."""
-        self.n_members_ = _training.resolve_n_members(self.n_members, n_rows)
-        return self.n_members_
-
-    def _auto_patience_steps(self):
-        """Optimiser steps that ``n_iter_no_change="auto"`` waits for."""
-        return _training.AUTO_PATIENCE_STEPS
-
-    def _auto_patience_epochs(self):
-        """Fewest epochs that ``n_iter_no_change="auto"`` waits for."""
-        return _training.AUTO_PATIENCE_EPOCHS
-
-    def _auto_patience_growth(self, n_rows):
-        """``(growth, max_patience)`` if ``n_iter_no_change="auto"`` lets the
-        patience grow with the best epoch on ``n_rows`` training rows
-        (:func:`_training.grown_patience`), else ``None``."""
-        return None
+        is known here); ``"auto"`` sizes are recorded in
+        ``hidden_layer_sizes_``."""
+        auto = self._auto_defaults().hidden_layer_sizes
+        if auto is None:
+            return self._check_layer_sizes(
+                self.hidden_layer_sizes, "hidden_layer_sizes"
+            )
+        sizes = (
+            auto
+            if isinstance(self.hidden_layer_sizes, str)
+            else (self.hidden_layer_sizes)
+        )
+        self.hidden_layer_sizes_ = self._check_layer_sizes(sizes, "hidden_layer_sizes")
+        return self.hidden_layer_sizes_
 
     def _training_options(self):
         """The keyword arguments of :func:`_training.make_network` that come

@@ -9,17 +9,27 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import _training
 from ._base import BaseQuantileNetwork
-from ._picnn import ConvexPotentialNetwork, WeightedEnergyScoreLoss
+from ._convex_network import ConvexPotentialNetwork, WeightedEnergyScoreLoss
+from ._plan import AutoDefaults
 from ._threads import with_threads
 from ._training import float64_copy
 from ._validation import check_coverage, check_levels, check_n_samples
 
 #: ``hidden_layer_sizes="auto"``: the context network for one target and for
-#: several (see the class docstring for the measurements behind them).
+#: several (the user guide's section on ensembles has the measurements).
 AUTO_HIDDEN_ONE_TARGET = (64, 64)
 AUTO_HIDDEN_SEVERAL_TARGETS = (128, 128, 128)
+#: Most optimiser steps that the estimator waits for with several targets:
+#: the energy score of a joint map can stall on a plateau for well over 800
+#: steps while the learning rate is high, and then fall again (enb: level for
+#: about 1400 steps, from epoch 150 to 330).
+JOINT_PATIENCE_STEPS = 2400
+#: With several targets the estimator waits this many times its best epoch
+#: so far (within 800 and :data:`JOINT_PATIENCE_STEPS` steps): the long
+#: plateaus come after long progress, and a fit whose best epoch comes early
+#: (small noisy data) stops sooner.
+JOINT_PATIENCE_GROWTH = 2
 
 #: Latent points (rows times points per row) per block of :meth:`_map` on the
 #: CPU: (points, 32) float64 tensors of 4 MB.
@@ -198,6 +208,31 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
     """
 
     _joint = True
+
+    # One target: one small network (see n_members), and a patience of 20
+    # epochs: there the energy score is the CRPS, and a longer patience let
+    # validation pick sharper maps that under-covered (90% interval coverage
+    # 0.856 against 0.887 after 20 epochs on 2000 rows of
+    # make_heteroscedastic), for no gain in CRPS.
+    _auto_one_target = AutoDefaults(
+        hidden_layer_sizes=AUTO_HIDDEN_ONE_TARGET, ensemble=False, patience_steps=0
+    )
+    # Several targets: the joint map's validation score can stay level on a
+    # plateau for more than 800 steps and then fall again: with 800 steps, 7
+    # of the 20 standard splits of the enb data set stopped there, at about
+    # twice the energy score of the fits that ran on (0.83 to 1.01 against
+    # 0.42 to 0.56); with 2400 the mean over the 20 splits went from 0.636 to
+    # 0.486. (Before that, 800 steps instead of 20 epochs had halved it on
+    # the first 3 splits: 0.84 against 0.44.) So the wait grows from 800
+    # towards 2400 steps, twice the best epoch so far: enb's plateaus came
+    # after long progress (split 4: best near epoch 150, level until 330),
+    # while on jura, scpf and slump the best epoch came early (8 to 143) and
+    # the full 2400 steps only made the fits 1.5 to 2 times longer.
+    _auto_several_targets = AutoDefaults(
+        hidden_layer_sizes=AUTO_HIDDEN_SEVERAL_TARGETS,
+        patience_growth=JOINT_PATIENCE_GROWTH,
+        max_patience_steps=JOINT_PATIENCE_STEPS,
+    )
 
     _parameter_constraints: dict = {
         **BaseQuantileNetwork._parameter_constraints,
@@ -439,58 +474,6 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
             "n_members": self.n_members_,
         }
 
-    def _hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, str):  # "auto"
-            several = self.n_outputs_ > 1
-            sizes = AUTO_HIDDEN_SEVERAL_TARGETS if several else AUTO_HIDDEN_ONE_TARGET
-        self.hidden_layer_sizes_ = self._check_layer_sizes(sizes, "hidden_layer_sizes")
-        return self.hidden_layer_sizes_
-
-    def _n_members(self, n_rows):
-        # "auto" trains one network for one target (see the n_members
-        # docstring) and resolves as for the incremental estimator otherwise.
-        n_members = self.n_members
-        if n_members == "auto" and self.n_outputs_ == 1:
-            n_members = 1
-        self.n_members_ = _training.resolve_n_members(n_members, n_rows)
-        return self.n_members_
-
-    def _auto_patience_steps(self):
-        # For one target the energy score is the CRPS, and a longer patience
-        # let validation pick sharper maps that under-covered (90% interval
-        # coverage 0.856 against 0.887 after 20 epochs on 2000 rows of
-        # make_heteroscedastic), for no gain in CRPS. For several targets the
-        # joint map's validation score can stay level on a plateau for more
-        # than 800 steps and then fall again: with 800 steps, 7 of the 20
-        # standard splits of the enb data set stopped there, at about twice
-        # the energy score of the fits that ran on (0.83 to 1.01 against
-        # 0.42 to 0.56); with 2400 the mean over the 20 splits went from
-        # 0.636 to 0.486. (Before that, 800 steps instead of 20 epochs had
-        # halved it on the first 3 splits: 0.84 against 0.44.) The wait
-        # grows from 800 towards 2400 steps with the best epoch (see
-        # _auto_patience_growth).
-        if self.n_outputs_ == 1:
-            return 0
-        return _training.AUTO_PATIENCE_STEPS
-
-    def _auto_patience_growth(self, n_rows):
-        # Several targets: wait twice the best epoch so far, from 800 up to
-        # 2400 steps. enb's plateaus came after long progress (split 4: best
-        # near epoch 150, level until 330), while on jura, scpf and slump the
-        # best epoch came early (8 to 143) and the full 2400 steps only made
-        # the fits 1.5 to 2 times longer.
-        if self.n_outputs_ == 1:
-            return None
-        max_patience = _training.resolve_patience(
-            "auto",
-            n_rows,
-            self.batch_size_,
-            _training.JOINT_PATIENCE_STEPS,
-            self._auto_patience_epochs(),
-        )
-        return _training.JOINT_PATIENCE_GROWTH, max_patience
-
     def _criterion(self):
         return WeightedEnergyScoreLoss, {"beta": self.beta}
 
@@ -534,14 +517,9 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
             self._y_mean + self._y_scale * np.concatenate(outputs)
         )
 
-    def _inverse(self, features, Y, max_iter=100, tolerance=1e-12):
-        """Latent preimage ``u`` with ``Q(u | x) = y``, by damped Newton steps.
-
-        ``u`` minimises the strictly convex ``psi(u; c) - <u, z>`` (``z`` the
-        standardised target), whose gradient is ``Q(u) - z`` and whose Hessian
-        is the Jacobian of ``Q``; a backtracking line search on that objective
-        makes every step a descent step.
-        """
+    def _inverse(self, features, Y):
+        """Latent preimage ``u`` with ``Q(u | x) = y`` in float64
+        (:meth:`ConvexPotentialNetwork.inverse`)."""
         module = float64_copy(self.net_.module_)
         device = self.net_.device
         z = torch.as_tensor(
@@ -552,49 +530,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
                 torch.as_tensor(features, dtype=torch.float64, device=device)
             )
         self._check_finite_output(context.cpu().numpy())
-        d = self.n_outputs_
-
-        def objective(u):
-            return module.potential(u[:, None, :], context)[:, 0] - (u * z).sum(-1)
-
-        u = torch.zeros_like(z)
-        for _ in range(max_iter):
-            u = u.detach().requires_grad_(True)
-            with torch.no_grad():
-                value = objective(u)
-            # The objective's gradient is Q(u) - z, its Hessian the Jacobian of Q.
-            gradient = module.transport(u[:, None, :], context)[:, 0] - z
-            hessian = torch.stack(
-                [
-                    torch.autograd.grad(gradient[:, j].sum(), u, retain_graph=True)[0]
-                    for j in range(d)
-                ],
-                dim=1,
-            )
-            gradient, hessian, value = (
-                gradient.detach(),
-                hessian.detach(),
-                value.detach(),
-            )
-            step = torch.linalg.solve(hessian, gradient[..., None])[..., 0]
-            decrease = (gradient * step).sum(-1)
-            # Near the solution the decrease is below the rounding error of
-            # the objective; the slack lets the full Newton step through then.
-            slack = 1e-13 * (1.0 + value.abs())
-            size = torch.ones(len(u), dtype=u.dtype, device=device)
-            with torch.no_grad():
-                for _ in range(40):
-                    candidate = u - size[:, None] * step
-                    accepted = (
-                        objective(candidate) <= value - 1e-4 * size * decrease + slack
-                    )
-                    if accepted.all():
-                        break
-                    size = torch.where(accepted, size, 0.5 * size)
-            u = candidate.detach()
-            if (size[:, None] * step).abs().max() < tolerance:
-                break
-        return u.detach().cpu().numpy()
+        return module.inverse(context, z).cpu().numpy()
 
 
 def _sphere_points(n_points, dimension):

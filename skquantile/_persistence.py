@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from skorch.history import History
 
-from . import _training
+from . import _plan, _training
 from ._version import __version__
 
 #: Identifies the file format; bump the version on incompatible changes.
@@ -241,9 +241,9 @@ def load_model(file, device="cpu"):
     # number of training rows is not stored, and the lower bound of the
     # automatic value is used.
     for attribute, fallback in (
-        ("batch_size_", _training.AUTO_BATCH[0]),
-        ("max_epochs_", _training.AUTO_EPOCHS[0]),
-        ("n_iter_no_change_", _training.AUTO_PATIENCE_EPOCHS),
+        ("batch_size_", _plan.AUTO_BATCH[0]),
+        ("max_epochs_", _plan.AUTO_EPOCHS[0]),
+        ("n_iter_no_change_", _plan.AUTO_PATIENCE_EPOCHS),
     ):
         if not hasattr(estimator, attribute):
             value = getattr(estimator, attribute[:-1])

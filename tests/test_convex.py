@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy import special, stats
 
 from skquantile import ConvexQuantileRegressor
-from skquantile._picnn import ConvexPotentialNetwork, energy_row_scores
+from skquantile._convex_network import ConvexPotentialNetwork, energy_row_scores
 from skquantile._training import float64_copy
 from skquantile.datasets import make_heteroscedastic, make_two_targets
 

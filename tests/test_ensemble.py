@@ -11,8 +11,9 @@ from skquantile import (
     load_model,
     save_model,
 )
-from skquantile._crps import crps_closed_form
-from skquantile._training import float64_copy, member_masks, resolve_n_members
+from skquantile._piecewise_linear import crps_closed_form
+from skquantile._plan import member_masks, resolve_n_members
+from skquantile._training import float64_copy
 from skquantile.datasets import make_heteroscedastic, make_two_targets
 from skquantile.metrics import midpoint_levels
 
@@ -198,8 +199,11 @@ def test_mixture_is_wider_than_the_average_and_scores_no_worse_than_the_members(
 
 
 def test_mixture_of_quantile_functions_keeps_the_tails_probability_and_mean():
-    from skquantile._modules import MIN_INCREMENT, mix_quantile_functions
-    from skquantile._quantile_function import PiecewiseLinearQuantileFunction
+    from skquantile._incremental_network import MIN_INCREMENT
+    from skquantile._piecewise_linear import (
+        PiecewiseLinearQuantileFunction,
+        mix_quantile_functions,
+    )
 
     generator = torch.Generator().manual_seed(0)
     levels = torch.tensor([0.1, 0.3, 0.7, 0.9], dtype=torch.float64)
@@ -248,7 +252,8 @@ def test_mixture_of_quantile_functions_keeps_the_tails_probability_and_mean():
 @pytest.mark.parametrize("n_pieces", [1, 3])
 def test_mixture_cdf_is_within_2e_4_of_the_members_mean_with_40_knots(n_pieces):
     # Members that disagree widely (random weights) at the default 40 knots.
-    from skquantile._modules import IncrementalQuantileNetwork, mix_quantile_functions
+    from skquantile._incremental_network import IncrementalQuantileNetwork
+    from skquantile._piecewise_linear import mix_quantile_functions
 
     torch.manual_seed(0)
     knots = (np.arange(40) + 0.5) / 40
@@ -272,27 +277,32 @@ def test_mixture_in_blocks_of_rows_equals_the_mixture_of_all_rows(
     # uneven last one included, must give the mixture of all rows at once.
     # With one piece the members share their knot levels (1-d levels), with
     # spline pieces every row has its own.
-    from skquantile import _modules
+    from skquantile import _piecewise_linear
+    from skquantile._incremental_network import IncrementalQuantileNetwork
 
     torch.manual_seed(0)
     knots = (np.arange(8) + 0.5) / 8
-    net = _modules.IncrementalQuantileNetwork(4, 2, knots, n_pieces, (16,), "gelu", 3)
+    net = IncrementalQuantileNetwork(4, 2, knots, n_pieces, (16,), "gelu", 3)
     with torch.no_grad():
         members = net.double().member_quantile_functions(
             torch.randn(50, 4, dtype=torch.float64)
         )
-        whole = _modules.mix_quantile_functions(members)
+        whole = _piecewise_linear.mix_quantile_functions(members)
         n_breakpoints = 8 + 7 * (n_pieces - 1)
         # Member CDF evaluations per row: 2 outputs, 3 members at the union
         # of 3 members' breakpoints and 20 tail points; blocks of 7 rows.
-        per_row = 2 * 3 * 3 * (n_breakpoints + 2 * len(_modules.MIXTURE_TAIL_SHARES))
-        monkeypatch.setattr(_modules, "MIXTURE_BLOCK_ELEMENTS", 7 * per_row)
-        calls = []
-        mix_block = _modules._mix
-        monkeypatch.setattr(
-            _modules, "_mix", lambda part: calls.append(part) or mix_block(part)
+        per_row = (
+            2 * 3 * 3 * (n_breakpoints + 2 * len(_piecewise_linear.MIXTURE_TAIL_SHARES))
         )
-        blocks = _modules.mix_quantile_functions(members)
+        monkeypatch.setattr(_piecewise_linear, "MIXTURE_BLOCK_ELEMENTS", 7 * per_row)
+        calls = []
+        mix_block = _piecewise_linear._mix
+        monkeypatch.setattr(
+            _piecewise_linear,
+            "_mix",
+            lambda part: calls.append(part) or mix_block(part),
+        )
+        blocks = _piecewise_linear.mix_quantile_functions(members)
     assert [len(part.values[0]) for part in calls] == [7] * 7 + [1]
     assert (
         blocks.values.shape == whole.values.shape == (50, 2, 3 * (n_breakpoints + 20))
@@ -364,7 +374,10 @@ def test_members_train_only_on_the_rows_they_do_not_hold_out(data):
     # A member's held-out rows carry no weight in its training loss: moving
     # their targets far away leaves that member's gradient unchanged and
     # changes the other members' gradients.
-    from skquantile._modules import IncrementalQuantileNetwork, WeightedCRPSLoss
+    from skquantile._incremental_network import (
+        IncrementalQuantileNetwork,
+        WeightedCRPSLoss,
+    )
 
     torch.manual_seed(0)
     module = IncrementalQuantileNetwork(2, 1, midpoint_levels(8), 1, (8,), "relu", 3)
@@ -429,7 +442,7 @@ def test_ensemble_save_load_and_old_single_network_files(data, tmp_path):
 
 def test_zero_width_segments_score_like_the_function_without_them():
     # Averaging spline members can repeat a breakpoint; the CRPS is unchanged.
-    from skquantile._quantile_function import PiecewiseLinearQuantileFunction
+    from skquantile._piecewise_linear import PiecewiseLinearQuantileFunction
 
     levels = torch.tensor([0.1, 0.4, 0.6, 0.9], dtype=torch.float64)
     values = torch.tensor([-1.0, 0.0, 0.5, 2.0], dtype=torch.float64)
@@ -582,7 +595,10 @@ def test_convex_each_member_keeps_the_weights_of_its_own_best_epoch(two_targets)
 
 
 def test_convex_members_train_only_on_the_rows_they_do_not_hold_out():
-    from skquantile._picnn import ConvexPotentialNetwork, WeightedEnergyScoreLoss
+    from skquantile._convex_network import (
+        ConvexPotentialNetwork,
+        WeightedEnergyScoreLoss,
+    )
 
     torch.manual_seed(0)
     module = ConvexPotentialNetwork(2, 2, (8,), "silu", (4, 4), 6, n_members=3)
@@ -604,7 +620,7 @@ def test_convex_members_train_only_on_the_rows_they_do_not_hold_out():
 
 
 def test_convex_training_draws_differ_between_members():
-    from skquantile._picnn import ConvexPotentialNetwork
+    from skquantile._convex_network import ConvexPotentialNetwork
 
     torch.manual_seed(0)
     module = ConvexPotentialNetwork(2, 1, (8,), "silu", (4,), 5, n_members=2)

@@ -124,19 +124,19 @@ def test_training_stops_and_keeps_the_best_epoch(make, data, early_stopping):
     ],
 )
 def test_auto_training_sizes_follow_the_number_of_rows(n_rows, batch, epochs, patience):
-    from skquantile import _training
+    from skquantile import _plan
 
-    assert _training.resolve_batch_size("auto", n_rows) == batch
-    assert _training.resolve_max_epochs("auto", n_rows, batch) == epochs
-    assert _training.resolve_patience("auto", n_rows, batch) == patience
+    assert _plan.resolve_batch_size("auto", n_rows) == batch
+    assert _plan.resolve_max_epochs("auto", n_rows, batch) == epochs
+    assert _plan.resolve_patience("auto", n_rows, batch) == patience
     # A higher floor (the incremental estimator's 40 epochs) only binds where
     # 800 steps are fewer epochs.
-    floor = _training.resolve_patience("auto", n_rows, batch, min_epochs=40)
+    floor = _plan.resolve_patience("auto", n_rows, batch, min_epochs=40)
     assert floor == max(40, patience)
     # Explicit sizes are kept, except that a batch holds at most all rows.
-    assert _training.resolve_batch_size(64, n_rows) == min(64, n_rows)
-    assert _training.resolve_max_epochs(7, n_rows, batch) == 7
-    assert _training.resolve_patience(5, n_rows, batch) == 5
+    assert _plan.resolve_batch_size(64, n_rows) == min(64, n_rows)
+    assert _plan.resolve_max_epochs(7, n_rows, batch) == 7
+    assert _plan.resolve_patience(5, n_rows, batch) == 5
 
 
 def test_fitted_training_sizes(make, data):

@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV, KFold
 from skorch.callbacks import EarlyStopping
 from skorch.history import History
 
-from skquantile import ConvexQuantileRegressor, _training
+from skquantile import ConvexQuantileRegressor, _plan, _training
 from skquantile.datasets import make_heteroscedastic, make_two_targets
 from skquantile.metrics import crps_scorer
 
@@ -84,7 +84,7 @@ def test_later_interrupt_keeps_the_best_complete_epoch(
     n_members = model.n_members
     if isinstance(model, ConvexQuantileRegressor) and n_members == "auto":
         n_members = 1  # "auto" is one convex network for one target
-    ensemble = _training.resolve_n_members(n_members, len(X)) > 1
+    ensemble = _plan.resolve_n_members(n_members, len(X)) > 1
     per_epoch = 5 if early_stopping and not ensemble else 4
     _interrupt_at_batch(monkeypatch, 3 * per_epoch + 2)  # in the fourth epoch
     with pytest.warns(UserWarning, match="interrupted after 3 complete epoch"):

@@ -7,9 +7,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
 
-from skquantile._crps import crps_closed_form
-from skquantile._modules import IncrementalQuantileNetwork
-from skquantile._quantile_function import PiecewiseLinearQuantileFunction
+from skquantile._incremental_network import IncrementalQuantileNetwork
+from skquantile._piecewise_linear import (
+    PiecewiseLinearQuantileFunction,
+    crps_closed_form,
+)
 
 
 def _random_function(rng, n_knots):

@@ -10,9 +10,11 @@ import pytest
 import torch
 from threadpoolctl import threadpool_limits
 
-from skquantile import _picnn, _threads, _training
-from skquantile._crps import crps_closed_form
-from skquantile._quantile_function import PiecewiseLinearQuantileFunction
+from skquantile import _convex_network, _threads, _training
+from skquantile._piecewise_linear import (
+    PiecewiseLinearQuantileFunction,
+    crps_closed_form,
+)
 from skquantile.datasets import make_heteroscedastic
 
 FAST_OVERRIDES = dict(max_epochs=3)
@@ -237,9 +239,9 @@ def test_fitting_does_not_import_torch_dynamo():
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_softplus_derivative_is_one_exactly_where_softplus_is_the_identity(dtype):
     values = torch.linspace(-30.0, 60.0, 20001, dtype=dtype)
-    slope = _picnn.softplus_derivative(values)
+    slope = _convex_network.softplus_derivative(values)
     expected = torch.where(
-        values > _picnn.SOFTPLUS_THRESHOLD, 1.0, torch.sigmoid(values)
+        values > _convex_network.SOFTPLUS_THRESHOLD, 1.0, torch.sigmoid(values)
     )
     assert torch.equal(slope, expected)
-    assert (slope[values > _picnn.SOFTPLUS_THRESHOLD] == 1.0).all()
+    assert (slope[values > _convex_network.SOFTPLUS_THRESHOLD] == 1.0).all()

@@ -1,11 +1,11 @@
-"""Torch modules of the convex estimator: the partially input-convex potential and
-the energy-score loss."""
+"""The convex estimator's network (a partially input-convex potential whose
+gradient is the quantile map) and its weighted energy-score loss."""
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._modules import _linear, make_mlp, weighted_member_mean
+from ._layers import make_mlp, member_linear, unpack_target, weighted_member_mean
 
 #: Added to the diagonal of the quadratic part so the map is strictly monotone.
 MIN_CURVATURE = 1e-3
@@ -79,9 +79,9 @@ class ConvexPotentialNetwork(nn.Module):
             n_features, hidden_layer_sizes, activation, n_members
         )
         d = n_outputs
-        self.location = _linear(width, d, n_members)
+        self.location = member_linear(width, d, n_members)
         self.n_triangle = d * (d + 1) // 2
-        self.cholesky = _linear(width, self.n_triangle, n_members)
+        self.cholesky = member_linear(width, self.n_triangle, n_members)
         rows, columns = torch.tril_indices(d, d)
         self.register_buffer("tril_rows", rows)
         self.register_buffer("tril_columns", columns)
@@ -94,19 +94,21 @@ class ConvexPotentialNetwork(nn.Module):
 
         sizes = list(potential_layer_sizes)
         members = () if n_members == 1 else (n_members,)
-        self.u_gates = nn.ModuleList(_linear(width, d, n_members) for _ in sizes)
-        self.u_layers = nn.ModuleList(_linear(d, size, n_members) for size in sizes)
+        self.u_gates = nn.ModuleList(member_linear(width, d, n_members) for _ in sizes)
+        self.u_layers = nn.ModuleList(
+            member_linear(d, size, n_members) for size in sizes
+        )
         self.context_layers = nn.ModuleList(
-            _linear(width, size, n_members) for size in sizes
+            member_linear(width, size, n_members) for size in sizes
         )
         self.z_gates = nn.ModuleList(
-            _linear(width, size, n_members) for size in sizes[:-1]
+            member_linear(width, size, n_members) for size in sizes[:-1]
         )
         self.z_weights = nn.ParameterList(
             nn.Parameter(torch.randn(*members, size, previous) * 0.1 - 2.0)
             for previous, size in zip(sizes[:-1], sizes[1:], strict=True)
         )
-        self.output_gate = _linear(width, sizes[-1], n_members)
+        self.output_gate = member_linear(width, sizes[-1], n_members)
         self.output_weight = nn.Parameter(torch.full((*members, sizes[-1]), -3.0))
 
     def forward(self, X, latent=None):
@@ -169,6 +171,60 @@ class ConvexPotentialNetwork(nn.Module):
         latent points give the members' mean potential.
         """
         return self._of_members(self._potential, latent, context)
+
+    def inverse(self, context, z, max_iter=100, tolerance=1e-12):
+        """Latent preimage ``u`` with ``Q(u | x) = z``, by damped Newton steps.
+
+        ``context`` is the context network's output for the rows and ``z``
+        their standardised targets, shape (n_rows, d). ``u`` minimises the
+        strictly convex ``psi(u; c) - <u, z>``, whose gradient is
+        ``Q(u) - z`` and whose Hessian is the Jacobian of ``Q``; a
+        backtracking line search on that objective makes every step a
+        descent step. Iterates until no row's step exceeds ``tolerance``.
+        """
+        d = z.shape[-1]
+
+        def objective(u):
+            return self.potential(u[:, None, :], context)[:, 0] - (u * z).sum(-1)
+
+        u = torch.zeros_like(z)
+        for _ in range(max_iter):
+            u = u.detach().requires_grad_(True)
+            with torch.no_grad():
+                value = objective(u)
+            # The objective's gradient is Q(u) - z, its Hessian the Jacobian of Q.
+            gradient = self.transport(u[:, None, :], context)[:, 0] - z
+            hessian = torch.stack(
+                [
+                    torch.autograd.grad(gradient[:, j].sum(), u, retain_graph=True)[0]
+                    for j in range(d)
+                ],
+                dim=1,
+            )
+            gradient, hessian, value = (
+                gradient.detach(),
+                hessian.detach(),
+                value.detach(),
+            )
+            step = torch.linalg.solve(hessian, gradient[..., None])[..., 0]
+            decrease = (gradient * step).sum(-1)
+            # Near the solution the decrease is below the rounding error of
+            # the objective; the slack lets the full Newton step through then.
+            slack = 1e-13 * (1.0 + value.abs())
+            size = torch.ones(len(u), dtype=u.dtype, device=u.device)
+            with torch.no_grad():
+                for _ in range(40):
+                    candidate = u - size[:, None] * step
+                    accepted = (
+                        objective(candidate) <= value - 1e-4 * size * decrease + slack
+                    )
+                    if accepted.all():
+                        break
+                    size = torch.where(accepted, size, 0.5 * size)
+            u = candidate.detach()
+            if (size[:, None] * step).abs().max() < tolerance:
+                break
+        return u.detach()
 
     def _of_members(self, function, latent, context):
         """``function`` of every member at its own latent points, or for
@@ -326,15 +382,14 @@ def energy_row_scores(draws, target, beta=1.0):
     """The energy score of every row, and the target's weights.
 
     ``draws`` are ``(n, n_draws, d)``, or ``(n_members, n, n_draws, d)``
-    for every member of an ensemble. ``target`` holds the observations in
-    its first ``d`` columns, the row weight next, then (for an ensemble with
-    held-out rows) one 0/1 column per member. For draws ``w_1..w_N`` of one
+    for every member of an ensemble. ``target`` is packed by
+    :func:`~skquantile._layers.pack_target`. For draws ``w_1..w_N`` of one
     row and observation ``y`` the unbiased estimate is ``mean_k |w_k -
     y|^beta - sum_{j != k} |w_j - w_k|^beta / (2 N (N - 1))``. Returns the
     scores (shape ``draws.shape[:-2]``), the weights and the member columns.
     """
     d, n_draws = draws.shape[-1], draws.shape[-2]
-    observed = target[:, :d]
+    observed, weight, members = unpack_target(target, d)
     to_observation = _norm(draws - observed[:, None, :], beta).mean(-1)
     # All pairwise distances of one row's draws by torch.cdist (about three
     # times cheaper, forward and backward, than differences of all pairs);
@@ -350,7 +405,7 @@ def energy_row_scores(draws, target, beta=1.0):
     pairwise = pairwise.sum((-2, -1)).reshape(draws.shape[:-2])
     pairwise = pairwise - n_draws * NORM_FLOOR**beta
     spread = pairwise / (2.0 * n_draws * (n_draws - 1))
-    return to_observation - spread, target[:, d], target[:, d + 1 :]
+    return to_observation - spread, weight, members
 
 
 class WeightedEnergyScoreLoss(nn.Module):
