@@ -214,6 +214,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
     # the 800-step rule gives more than 40 epochs anyway.
     _auto_one_target = AutoDefaults(patience_epochs=INCREMENTAL_PATIENCE_EPOCHS)
     _auto_several_targets = _auto_one_target
+    _state_attributes = (*BaseQuantileNetwork._state_attributes, "knot_levels_")
 
     _parameter_constraints: dict = {
         **BaseQuantileNetwork._parameter_constraints,

@@ -16,16 +16,13 @@ import os
 
 import numpy as np
 import torch
-from skorch.history import History
 
-from . import _plan, _training
+from . import _plan
 from ._version import __version__
 
 #: Identifies the file format; bump the version on incompatible changes.
 FORMAT = "skquantile.model"
 FORMAT_VERSION = 1
-
-_NET = "net_"
 
 
 def _estimator_classes():
@@ -138,7 +135,6 @@ def save_model(estimator, file):
     >>> bool((restored.predict(X) == model.predict(X)).all())
     True
     """
-    from sklearn.utils.validation import check_is_fitted
 
     classes = _estimator_classes()
     name = type(estimator).__name__
@@ -147,14 +143,7 @@ def save_model(estimator, file):
             "save_model saves skquantile estimators "
             f"({', '.join(sorted(classes))}), got {name}."
         )
-    check_is_fitted(estimator)
-    fitted = {
-        key: _encode(value, key)
-        for key, value in vars(estimator).items()
-        if (key.endswith("_") and key != _NET)
-        or (key.startswith("_") and not key.startswith("__"))
-    }
-    net = estimator.net_
+    state = estimator._get_state()
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -164,12 +153,9 @@ def save_model(estimator, file):
             key: _encode(value, key)
             for key, value in estimator.get_params(deep=False).items()
         },
-        "fitted": fitted,
-        "module": {
-            key: tensor.detach().cpu()
-            for key, tensor in net.module_.state_dict().items()
-        },
-        "history": _encode(list(net.history), "history"),
+        "fitted": {key: _encode(value, key) for key, value in state["fitted"].items()},
+        "module": state["module"],
+        "history": _encode(state["history"], "history"),
     }
     torch.save(payload, file)
 
@@ -227,37 +213,52 @@ def load_model(file, device="cpu"):
         raise ValueError(f"file holds an unknown estimator {payload['class']!r}.")
     params = _decode(payload["params"])
     params["device"] = device
+    fitted = {key: _decode(value) for key, value in payload["fitted"].items()}
+    for migrate in MIGRATIONS:
+        migrate(cls, params, fitted)
+    return cls(**params)._set_state(
+        {
+            "fitted": fitted,
+            "module": payload["module"],
+            "history": _decode(payload["history"]),
+        }
+    )
+
+
+def _pooling_of_files_before_pooling(cls, params, fitted):
+    """Files written before ``pooling`` existed averaged the members'
+    quantile functions."""
     if "pooling" in cls().get_params() and "pooling" not in params:
-        # Files written before pooling existed averaged the members'
-        # quantile functions.
         params["pooling"] = "quantiles"
-    estimator = cls(**params)
-    estimator._check_device()
-    for key, value in payload["fitted"].items():
-        setattr(estimator, key, _decode(value))
-    # Files written before a training size was resolved in fit lack its
-    # fitted attribute. The sizes configure training only, not the network
-    # whose weights are loaded, so the parameter stands in; for "auto" the
-    # number of training rows is not stored, and the lower bound of the
-    # automatic value is used.
+
+
+def _sizes_of_files_before_resolved_sizes(cls, params, fitted):
+    """Files written before a training size was resolved in fit lack its
+    fitted attribute. The sizes configure training only, not the network
+    whose weights are loaded, so the parameter stands in; for ``"auto"``
+    the number of training rows is not stored, and the lower bound of the
+    automatic value is used."""
     for attribute, fallback in (
         ("batch_size_", _plan.AUTO_BATCH[0]),
         ("max_epochs_", _plan.AUTO_EPOCHS[0]),
         ("n_iter_no_change_", _plan.AUTO_PATIENCE_EPOCHS),
     ):
-        if not hasattr(estimator, attribute):
-            value = getattr(estimator, attribute[:-1])
-            setattr(estimator, attribute, fallback if value == "auto" else value)
-    if hasattr(estimator, "n_members") and not hasattr(estimator, "n_members_"):
-        # Files written before ensembles existed hold one network.
-        estimator.n_members_ = 1
-    sizes = estimator._hidden_layer_sizes()
-    net, _ = _training.make_network(
-        *estimator._network_spec(estimator.n_features_in_, sizes),
-        **estimator._training_options(),
-    )
-    net.initialize()
-    net.module_.load_state_dict(payload["module"])
-    net.history = History(_decode(payload["history"]))
-    estimator.net_ = net
-    return estimator
+        if attribute not in fitted:
+            value = params.get(attribute[:-1], cls().get_params()[attribute[:-1]])
+            fitted[attribute] = fallback if value == "auto" else value
+
+
+def _members_of_files_before_ensembles(cls, params, fitted):
+    """Files written before ensembles existed hold one network."""
+    if "n_members_" not in fitted:
+        fitted["n_members_"] = 1
+
+
+#: How a file of an older skquantile is brought up to date, in order: each
+#: step takes the estimator class, the parameters and the fitted attributes
+#: read from the file, and completes them in place.
+MIGRATIONS = (
+    _pooling_of_files_before_pooling,
+    _sizes_of_files_before_resolved_sizes,
+    _members_of_files_before_ensembles,
+)

@@ -120,11 +120,23 @@ def _check_single_target(estimator, display):
         )
     check_is_fitted(estimator)
     n_outputs = getattr(estimator, "n_outputs_", 1)
-    if n_outputs != 1 or getattr(estimator, "_y_ndim", 1) != 1:
+    if n_outputs != 1:
         raise ValueError(
             f"{display} needs an estimator fitted on a single 1-d target; this one "
             f"was fitted on a multi-output target ({n_outputs} outputs)."
         )
+
+
+def _single_target_quantiles(estimator, X, levels, display):
+    """``estimator.predict_quantile(X, levels)``, which must be one column per
+    level (a target fitted as a 2-d column gives one more axis)."""
+    quantiles = np.asarray(estimator.predict_quantile(X, levels))
+    if quantiles.ndim != 2:
+        raise ValueError(
+            f"{display} needs an estimator fitted on a single 1-d target; "
+            f"predict_quantile returned an array of shape {quantiles.shape}."
+        )
+    return quantiles
 
 
 def _level_index(levels, level):
@@ -313,12 +325,7 @@ class QuantileFanDisplay:
             np.concatenate([[0.5], (1.0 - coverages) / 2.0, (1.0 + coverages) / 2.0])
         )
         x, xlabel = _feature_values(X, feature)
-        quantiles = np.asarray(estimator.predict_quantile(X, levels))
-        if quantiles.ndim != 2:
-            raise ValueError(
-                f"{cls.__name__} needs an estimator fitted on a single 1-d target; "
-                f"predict_quantile returned an array of shape {quantiles.shape}."
-            )
+        quantiles = _single_target_quantiles(estimator, X, levels, cls.__name__)
         return cls(x=x, quantiles=quantiles, levels=levels, y=y, xlabel=xlabel).plot(
             ax=ax, coverages=coverages, color=color
         )
@@ -595,7 +602,7 @@ class QuantileCalibrationDisplay:
             levels = np.round(np.linspace(0.05, 0.95, 19), 10)
         levels, _ = check_levels(levels, name="levels")
         y = _check_vector(y, "y")
-        quantiles = np.asarray(estimator.predict_quantile(X, levels))
+        quantiles = _single_target_quantiles(estimator, X, levels, cls.__name__)
         quantiles = _check_quantiles(quantiles, len(levels), n_rows=len(y))
         pit = None
         if kind != "reliability":
@@ -803,7 +810,7 @@ class RegionDisplay:
             )
         check_is_fitted(estimator)
         n_outputs = getattr(estimator, "n_outputs_", None)
-        if n_outputs != 2 or getattr(estimator, "_y_ndim", 2) != 2:
+        if n_outputs != 2:
             raise ValueError(
                 f"RegionDisplay needs an estimator fitted on 2 targets; this one "
                 f"has {n_outputs} output(s)."

@@ -173,6 +173,39 @@ def test_files_without_the_resolved_training_sizes_still_load(fitted, tmp_path):
     assert (restored.batch_size_, restored.n_iter_no_change_) == (32, 20)
 
 
+def test_files_from_before_pooling_and_ensembles_still_load(tmp_path):
+    # A file of a one-network model saved before ``pooling``, ``n_members``
+    # and ``n_members_`` existed loads as one network averaging nothing.
+    X, Y = make_two_targets(60, random_state=0)[:2]
+    model = IncrementalQuantileRegressor(
+        **FAST[IncrementalQuantileRegressor], n_members=1
+    ).fit(X, Y)
+    save_model(model, tmp_path / "model.skq")
+    payload = torch.load(tmp_path / "model.skq", weights_only=True)
+    del payload["params"]["pooling"], payload["params"]["n_members"]
+    del payload["fitted"]["n_members_"]
+    torch.save(payload, tmp_path / "model.skq")
+    restored = load_model(tmp_path / "model.skq")
+    _assert_same_answers(model, restored, X, Y)
+    assert (restored.pooling, restored.n_members_) == ("quantiles", 1)
+
+
+def test_only_the_estimators_state_enters_the_file(fitted, tmp_path):
+    # What the file holds is the estimator's declared state: an attribute a
+    # user (or a later version) sets on a fitted model is not saved, and
+    # cannot make saving fail.
+    model, X, Y = fitted
+    model = pickle.loads(pickle.dumps(model))
+    model.scratch_ = object()
+    model._cache = object()
+    save_model(model, tmp_path / "model.skq")
+    payload = torch.load(tmp_path / "model.skq", weights_only=True)
+    assert set(payload["fitted"]) <= set(type(model)._state_attributes)
+    restored = load_model(tmp_path / "model.skq")
+    assert not hasattr(restored, "scratch_") and not hasattr(restored, "_cache")
+    _assert_same_answers(model, restored, X, Y)
+
+
 def test_load_rejects_a_newer_format(fitted, tmp_path):
     model, _, _ = fitted
     save_model(model, tmp_path / "model.skq")

@@ -335,3 +335,16 @@ def test_region_from_predictions():
 def test_region_invalid(contours, Y, error, match):
     with pytest.raises(error, match=match):
         RegionDisplay.from_predictions(contours, Y=Y)
+
+
+def test_a_target_fitted_as_a_column_is_refused_by_the_single_target_displays():
+    from skquantile.datasets import make_heteroscedastic
+
+    X, y, _ = make_heteroscedastic(60, random_state=0)
+    model = IncrementalQuantileRegressor(
+        max_epochs=1, hidden_layer_sizes=(4,), n_knots=4, random_state=0
+    ).fit(X, y[:, None])
+    with pytest.raises(ValueError, match="single 1-d target.*shape"):
+        QuantileFanDisplay.from_estimator(model, X, y)
+    with pytest.raises(ValueError, match="single 1-d target.*shape"):
+        QuantileCalibrationDisplay.from_estimator(model, X, y)
