@@ -37,12 +37,31 @@ from scipy import special, stats
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
+from ._docstrings import shared_parameters
 from ._validation import (
     check_coverage,
     check_levels,
     check_n_samples,
     check_numeric_array,
 )
+
+#: Descriptions of the parameters and results that several generators share
+#: (:func:`~skquantile._docstrings.shared_parameters`).
+_PARAMETERS = {
+    "n_samples": """n_samples : int, default=1000
+    Number of rows.""",
+    "n_features": """n_features : int, default=4
+    Number of features, at least 2; those after the first two are noise.""",
+    "random_state": """random_state : int, RandomState instance or None, default=None
+    Seeds the features and the noise.""",
+    "X": """X : ndarray of shape (n_samples, n_features)
+    Features.""",
+    "y": """y : ndarray of shape (n_samples,)
+    Targets.""",
+    "truth": """truth : object
+    The true conditional distribution; see the module documentation.""",
+}
+_shared = shared_parameters(_PARAMETERS)
 
 __all__ = [
     "make_correlated_horizons",
@@ -194,6 +213,7 @@ def _draw(truth, X, rng):
     return X, truth.sample(X, 1, random_state=rng)[:, 0], truth
 
 
+@_shared
 @validate_params(
     {
         "n_samples": [Interval(Integral, 1, None, closed="left")],
@@ -214,21 +234,15 @@ def make_heteroscedastic(n_samples=1000, *, n_features=4, random_state=None):
 
     Parameters
     ----------
-    n_samples : int, default=1000
-        Number of rows.
-    n_features : int, default=4
-        Number of features, at least 2; those after the first two are noise.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the features and the noise.
+    {n_samples}
+    {n_features}
+    {random_state}
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features)
-        Features.
-    y : ndarray of shape (n_samples,)
-        Targets.
-    truth : object
-        The true conditional distribution; see the module documentation.
+    {X}
+    {y}
+    {truth}
 
     Examples
     --------
@@ -248,6 +262,7 @@ def make_heteroscedastic(n_samples=1000, *, n_features=4, random_state=None):
     return _draw(truth, X, rng)
 
 
+@_shared
 @validate_params(
     {
         "n_samples": [Interval(Integral, 1, None, closed="left")],
@@ -267,21 +282,16 @@ def make_three_peaks(n_samples=1000, *, n_features=2, random_state=None):
 
     Parameters
     ----------
-    n_samples : int, default=1000
-        Number of rows.
+    {n_samples}
     n_features : int, default=2
         Number of features, at least 2; those after the first two are noise.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the features and the noise.
+    {random_state}
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features)
-        Features.
-    y : ndarray of shape (n_samples,)
-        Targets.
-    truth : object
-        The true conditional distribution; see the module documentation.
+    {X}
+    {y}
+    {truth}
 
     Examples
     --------
@@ -298,6 +308,7 @@ def make_three_peaks(n_samples=1000, *, n_features=2, random_state=None):
     return _draw(truth, X, rng)
 
 
+@_shared
 @validate_params(
     {
         "n_samples": [Interval(Integral, 1, None, closed="left")],
@@ -319,23 +330,17 @@ def make_heavy_tailed(n_samples=1000, *, n_features=4, df=3.0, random_state=None
 
     Parameters
     ----------
-    n_samples : int, default=1000
-        Number of rows.
-    n_features : int, default=4
-        Number of features, at least 2; those after the first two are noise.
+    {n_samples}
+    {n_features}
     df : float, default=3.0
         Degrees of freedom of the noise, positive and finite.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the features and the noise.
+    {random_state}
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features)
-        Features.
-    y : ndarray of shape (n_samples,)
-        Targets.
-    truth : object
-        The true conditional distribution; see the module documentation.
+    {X}
+    {y}
+    {truth}
 
     Examples
     --------
@@ -480,6 +485,7 @@ def _draw_vectors(truth, X, rng):
     return X, truth.sample(X, 1, random_state=rng)[:, 0, :], truth
 
 
+@_shared
 @validate_params(
     {
         "n_samples": [Interval(Integral, 1, None, closed="left")],
@@ -513,21 +519,17 @@ def make_correlated_horizons(
 
     Parameters
     ----------
-    n_samples : int, default=1000
-        Number of rows.
+    {n_samples}
     n_horizons : int, default=6
         Number of outputs ``H``, at least 1.
     correlation : float, default=0.9
         Correlation of consecutive horizons, strictly inside (-1, 1).
-    n_features : int, default=4
-        Number of features, at least 2; those after the first two are noise.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the features and the noise.
+    {n_features}
+    {random_state}
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features)
-        Features.
+    {X}
     Y : ndarray of shape (n_samples, n_horizons)
         Target vectors.
     truth : object
@@ -562,6 +564,7 @@ def make_correlated_horizons(
     return _draw_vectors(truth, X, rng)
 
 
+@_shared
 @validate_params(
     {
         "n_samples": [Interval(Integral, 1, None, closed="left")],
@@ -587,17 +590,14 @@ def make_two_targets(n_samples=1000, *, n_features=2, random_state=None):
 
     Parameters
     ----------
-    n_samples : int, default=1000
-        Number of rows.
+    {n_samples}
     n_features : int, default=2
         Number of features, at least 2; those after the first two are noise.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the features and the noise.
+    {random_state}
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_features)
-        Features.
+    {X}
     Y : ndarray of shape (n_samples, 2)
         Target vectors.
     truth : object

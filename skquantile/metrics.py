@@ -9,7 +9,38 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
+from ._docstrings import shared_parameters
 from ._validation import check_levels, check_sample_weight, reject_strings
+
+#: Descriptions of the parameters that several metrics share
+#: (:func:`~skquantile._docstrings.shared_parameters`).
+_PARAMETERS = {
+    "y_true": """y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    Observed targets.""",
+    "y_quantiles": """y_quantiles : array-like of shape (n_samples, n_levels) or \
+(n_samples, n_outputs, n_levels)
+    Predicted quantiles, one per level along the last axis.""",
+    "y_quantiles_or_target_shape": """y_quantiles : array-like of shape \
+(n_samples, n_levels) or (n_samples, n_outputs, n_levels)
+    Predicted quantiles, one per level along the last axis. For a scalar
+    ``alpha`` the shape of ``y_true`` is accepted as well.""",
+    "levels_any_order": """alpha : float or array-like of shape (n_levels,)
+    Levels of the quantiles, strictly inside (0, 1), in any order.""",
+    "interval": """interval : array-like of shape (n_samples, 2) or \
+(n_samples, n_outputs, 2)
+    Lower and upper bounds along the last axis, lower <= upper.""",
+    "sample_weight": """sample_weight : array-like of shape (n_samples,), default=None
+    Non-negative weights of the rows; ``None`` weighs them equally.""",
+    "multioutput": """multioutput : {"raw_values", "uniform_average"} or array-like of \
+shape (n_outputs,), default="uniform_average"
+    ``"raw_values"`` returns one value per output (an array of shape (1,)
+    for a 1-d target), ``"uniform_average"`` their mean, and an array their
+    average with these weights.""",
+    "beta": """beta : float, default=1.0
+    Exponent of the distances, strictly inside (0, 2).""",
+}
+_shared = shared_parameters(_PARAMETERS)
+
 
 __all__ = [
     "calibration_error",
@@ -205,6 +236,7 @@ def midpoint_levels(n_levels):
 # %% Scores of quantiles
 
 
+@_shared
 @validate_params(
     {
         "y_true": ["array-like"],
@@ -227,21 +259,11 @@ def mean_pinball_loss(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Observed targets.
-    y_quantiles : array-like of shape (n_samples, n_levels) or \
-(n_samples, n_outputs, n_levels)
-        Predicted quantiles, one per level along the last axis. For a scalar
-        ``alpha`` the shape of ``y_true`` is accepted as well.
-    alpha : float or array-like of shape (n_levels,)
-        Levels of the quantiles, strictly inside (0, 1), in any order.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights of the rows; ``None`` weighs them equally.
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
-(n_outputs,), default="uniform_average"
-        ``"raw_values"`` returns one loss per output (an array of shape (1,)
-        for a 1-d target), ``"uniform_average"`` their mean, and an array
-        their average with these weights.
+    {y_true}
+    {y_quantiles_or_target_shape}
+    {levels_any_order}
+    {sample_weight}
+    {multioutput}
 
     Returns
     -------
@@ -279,6 +301,7 @@ def mean_pinball_loss(
     return _aggregate(raw, multioutput)
 
 
+@_shared
 @validate_params(
     {
         "y_true": ["array-like"],
@@ -308,21 +331,13 @@ def crps_from_quantiles(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Observed targets.
-    y_quantiles : array-like of shape (n_samples, n_levels) or \
-(n_samples, n_outputs, n_levels)
-        Predicted quantiles, one per level along the last axis.
+    {y_true}
+    {y_quantiles}
     alpha : float or array-like of shape (n_levels,), default=None
         Levels of the quantiles, strictly inside (0, 1). ``None`` means the
         midpoint grid ``midpoint_levels(n_levels)``.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights of the rows; ``None`` weighs them equally.
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
-(n_outputs,), default="uniform_average"
-        ``"raw_values"`` returns one score per output (an array of shape (1,)
-        for a 1-d target), ``"uniform_average"`` their mean, and an array
-        their average with these weights.
+    {sample_weight}
+    {multioutput}
 
     Returns
     -------
@@ -362,6 +377,7 @@ def crps_from_quantiles(
     return _aggregate(raw, multioutput)
 
 
+@_shared
 @validate_params(
     {
         "y_true": ["array-like"],
@@ -387,19 +403,13 @@ def crps_from_samples(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Observed targets.
+    {y_true}
     samples : array-like of shape (n_samples, n_draws) or \
 (n_samples, n_draws, n_outputs)
         Draws of each row's predicted distribution, at least two per row.
         For a 2-d target each output is scored on its own (marginal) draws.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights of the rows; ``None`` weighs them equally.
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
-(n_outputs,), default="uniform_average"
-        ``"raw_values"`` returns one score per output (an array of shape (1,)
-        for a 1-d target), ``"uniform_average"`` their mean, and an array
-        their average with these weights.
+    {sample_weight}
+    {multioutput}
 
     Returns
     -------
@@ -455,6 +465,7 @@ def crps_from_samples(
     return _aggregate(np.average(per_row, axis=0, weights=weight), multioutput)
 
 
+@_shared
 @validate_params(
     {
         "y_true": ["array-like"],
@@ -477,21 +488,11 @@ def calibration_error(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Observed targets.
-    y_quantiles : array-like of shape (n_samples, n_levels) or \
-(n_samples, n_outputs, n_levels)
-        Predicted quantiles, one per level along the last axis. For a scalar
-        ``alpha`` the shape of ``y_true`` is accepted as well.
-    alpha : float or array-like of shape (n_levels,)
-        Levels of the quantiles, strictly inside (0, 1), in any order.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights of the rows; ``None`` weighs them equally.
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
-(n_outputs,), default="uniform_average"
-        ``"raw_values"`` returns one error per output (an array of shape (1,)
-        for a 1-d target), ``"uniform_average"`` their mean, and an array
-        their average with these weights.
+    {y_true}
+    {y_quantiles_or_target_shape}
+    {levels_any_order}
+    {sample_weight}
+    {multioutput}
 
     Returns
     -------
@@ -514,6 +515,7 @@ def calibration_error(
     return _aggregate(raw, multioutput)
 
 
+@_shared
 @validate_params(
     {"y_quantiles": ["array-like"], "alpha": _LEVELS + [None]},
     prefer_skip_nested_validation=True,
@@ -527,9 +529,7 @@ def quantile_crossing_rate(y_quantiles, alpha=None):
 
     Parameters
     ----------
-    y_quantiles : array-like of shape (n_samples, n_levels) or \
-(n_samples, n_outputs, n_levels)
-        Predicted quantiles, one per level along the last axis.
+    {y_quantiles}
     alpha : array-like of shape (n_levels,), default=None
         Levels of the quantiles, strictly inside (0, 1). When given, the last
         axis is first put in increasing order of ``alpha``; ``None`` means it
@@ -576,6 +576,7 @@ def quantile_crossing_rate(y_quantiles, alpha=None):
 # %% Scores of intervals
 
 
+@_shared
 @validate_params(
     {
         "y_true": ["array-like"],
@@ -592,17 +593,10 @@ def interval_coverage(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Observed targets.
-    interval : array-like of shape (n_samples, 2) or (n_samples, n_outputs, 2)
-        Lower and upper bounds along the last axis, lower <= upper.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights of the rows; ``None`` weighs them equally.
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
-(n_outputs,), default="uniform_average"
-        ``"raw_values"`` returns one share per output (an array of shape (1,)
-        for a 1-d target), ``"uniform_average"`` their mean, and an array
-        their average with these weights.
+    {y_true}
+    {interval}
+    {sample_weight}
+    {multioutput}
 
     Returns
     -------
@@ -629,6 +623,7 @@ def interval_coverage(
     return _aggregate(np.average(inside, axis=0, weights=weight), multioutput)
 
 
+@_shared
 @validate_params(
     {
         "interval": ["array-like"],
@@ -642,10 +637,8 @@ def interval_width(interval, *, sample_weight=None, multioutput="uniform_average
 
     Parameters
     ----------
-    interval : array-like of shape (n_samples, 2) or (n_samples, n_outputs, 2)
-        Lower and upper bounds along the last axis, lower <= upper.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights of the rows; ``None`` weighs them equally.
+    {interval}
+    {sample_weight}
     multioutput : {"raw_values", "uniform_average"} or array-like of shape \
 (n_outputs,), default="uniform_average"
         ``"raw_values"`` returns one width per output (an array of shape (1,)
@@ -668,6 +661,7 @@ def interval_width(interval, *, sample_weight=None, multioutput="uniform_average
     return _aggregate(np.average(upper - lower, axis=0, weights=weight), multioutput)
 
 
+@_shared
 @validate_params(
     {
         "y_true": ["array-like"],
@@ -690,20 +684,13 @@ def interval_score(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Observed targets.
-    interval : array-like of shape (n_samples, 2) or (n_samples, n_outputs, 2)
-        Lower and upper bounds along the last axis, lower <= upper.
+    {y_true}
+    {interval}
     coverage : float
         Nominal coverage (probability mass) of the intervals, strictly inside
         (0, 1).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights of the rows; ``None`` weighs them equally.
-    multioutput : {"raw_values", "uniform_average"} or array-like of shape \
-(n_outputs,), default="uniform_average"
-        ``"raw_values"`` returns one score per output (an array of shape (1,)
-        for a 1-d target), ``"uniform_average"`` their mean, and an array
-        their average with these weights.
+    {sample_weight}
+    {multioutput}
 
     Returns
     -------
@@ -819,6 +806,7 @@ def _energy_per_row(y, draws, beta, budget):
     return per_row
 
 
+@_shared
 @validate_params(
     {
         "y_true": ["array-like"],
@@ -852,10 +840,8 @@ def energy_score(y_true, samples, *, beta=1.0, sample_weight=None):
         row, as returned by ``sample(X, n_draws)`` of a multivariate
         estimator. For a 1-d ``y_true`` the shape (n_samples, n_draws) is
         accepted as well.
-    beta : float, default=1.0
-        Exponent of the distances, strictly inside (0, 2).
-    sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights of the rows; ``None`` weighs them equally.
+    {beta}
+    {sample_weight}
 
     Returns
     -------
@@ -939,6 +925,7 @@ def _variogram_per_row(y, draws, p, pair_weights, budget):
     return per_row
 
 
+@_shared
 @validate_params(
     {
         "y_true": ["array-like"],
@@ -977,8 +964,7 @@ def variogram_score(y_true, samples, *, p=0.5, weights=None, sample_weight=None)
         all pairs equally (one). The diagonal does not matter, as a pair of
         equal outputs scores zero. Each unordered pair enters twice with
         symmetric weights.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Non-negative weights of the rows; ``None`` weighs them equally.
+    {sample_weight}
 
     Returns
     -------
@@ -1268,6 +1254,7 @@ def _sample_scorer(loss, n_samples, random_state, description):
     )
 
 
+@_shared
 @validate_params(
     {
         "n_samples": [Interval(Integral, 2, None, closed="left")],
@@ -1292,8 +1279,7 @@ def make_energy_scorer(n_samples=100, beta=1.0, random_state=0):
     n_samples : int, default=100
         Number of draws per row, at least 2. The estimate's noise falls like
         ``1 / sqrt(n_samples)``; its cost grows like ``n_samples**2``.
-    beta : float, default=1.0
-        Exponent of the distances, strictly inside (0, 2).
+    {beta}
     random_state : int, RandomState instance or None, default=0
         Passed to ``sample``. With an integer every call draws with the same
         seed, so that all candidates of a search are rated on comparable

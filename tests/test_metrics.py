@@ -1116,3 +1116,26 @@ def test_variogram_score_is_non_negative_and_matches_brute_force(data):
     )
     scale = 1.0 + np.abs(draws).max() + np.abs(y).max()
     assert_allclose(score, expected, rtol=1e-9, atol=1e-12 * scale)
+
+
+def test_shared_parameter_descriptions_leave_no_placeholder():
+    import re
+
+    from skquantile import datasets, metrics
+    from skquantile._docstrings import shared_parameters
+
+    for module in (metrics, datasets):
+        for name in module.__all__:
+            doc = getattr(module, name).__doc__ or ""
+            placeholder = re.search(r"^\s*\{[A-Za-z_]\w*\}\s*$", doc, flags=re.M)
+            assert placeholder is None, (module.__name__, name)
+    assert "    y_true : array-like" in metrics.mean_pinball_loss.__doc__
+
+    def documented():
+        """Parameters
+        ----------
+        {unknown}
+        """
+
+    with pytest.raises(KeyError, match="unknown"):
+        shared_parameters({})(documented)

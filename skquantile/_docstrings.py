@@ -1,0 +1,31 @@
+"""Parameter descriptions that several public functions share, written once.
+
+A docstring names a shared description by a line holding only
+``{name}``; :func:`shared_parameters` replaces that line by the
+description, indented like the line.
+"""
+
+import re
+
+
+def shared_parameters(descriptions):
+    """Decorator that fills the ``{name}`` lines of a docstring from
+    ``descriptions`` (a dict of name to text, its first line unindented and
+    the next ones indented by four spaces). A ``{name}`` line that
+    ``descriptions`` lacks is an error, so that no placeholder reaches the
+    documentation."""
+
+    def decorate(function):
+        lines = []
+        for line in function.__doc__.split("\n"):
+            stripped = line.strip()
+            if not re.fullmatch(r"\{[A-Za-z_]\w*\}", stripped):
+                lines.append(line)
+                continue
+            indent = line[: len(line) - len(line.lstrip())]
+            text = descriptions[stripped[1:-1]]
+            lines.extend(indent + part if part else part for part in text.split("\n"))
+        function.__doc__ = "\n".join(lines)
+        return function
+
+    return decorate
