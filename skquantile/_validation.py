@@ -1,10 +1,11 @@
-"""Validation of data arrays and of the arguments of the query methods (levels,
-coverages, counts)."""
+"""Argument checks of the estimators, the metrics and the plots: data arrays,
+row weights, levels, coverages, counts, quantile tables and intervals. Every
+error names the argument."""
 
 import contextlib
 import inspect
 import re
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -165,3 +166,159 @@ def check_n_samples(n_samples, name="n_samples"):
     if n_samples < 1:
         raise ValueError(f"{name} must be at least 1, got {n_samples}.")
     return int(n_samples)
+
+
+def check_finite_array(value, name):
+    """Convert ``value`` to a finite float64 array, naming it in any error.
+
+    Arrays of strings are refused, even of strings that spell numbers.
+    """
+    reject_strings(value, name)
+    try:
+        return check_array(
+            value, ensure_2d=False, allow_nd=True, dtype=np.float64, input_name=name
+        )
+    except (TypeError, ValueError) as exc:
+        if name in str(exc):
+            raise
+        error = TypeError if isinstance(exc, TypeError) else ValueError
+        raise error(f"{name} is not a valid numeric array: {exc}") from exc
+
+
+def describe_shape(leading, last):
+    """Spell a shape whose last axis has a symbolic name, e.g. ``(5, n_levels)``."""
+    return "(" + ", ".join([str(size) for size in leading] + [last]) + ")"
+
+
+def check_target(y_true):
+    """Return ``y_true`` as an (n_samples, n_outputs) array and its given shape."""
+    y = check_finite_array(y_true, "y_true")
+    if y.ndim not in (1, 2):
+        raise ValueError(
+            "y_true must have shape (n_samples,) or (n_samples, n_outputs), got "
+            f"shape {y.shape}."
+        )
+    return y.reshape(len(y), -1), y.shape
+
+
+def check_row_weights(sample_weight, n_samples):
+    """Return finite non-negative row weights with a positive sum (ones for
+    ``None``), scaled by a power of two so that the largest is below one."""
+    return check_sample_weight(sample_weight, np.empty((n_samples, 0)))
+
+
+def check_target_quantiles(y_true, y_quantiles, alpha, *, default_levels=None):
+    """Validate targets, their predicted quantiles and the levels together.
+
+    Returns ``y`` of shape (n_samples, n_outputs), the quantiles of shape
+    (n_samples, n_outputs, n_levels) and the levels of shape (n_levels,).
+    ``alpha=None`` is refused unless ``default_levels(n_levels)`` gives the
+    levels then.
+    """
+    y, target_shape = check_target(y_true)
+    quantiles = check_finite_array(y_quantiles, "y_quantiles")
+    if alpha is None and default_levels is not None:
+        levels, scalar = None, False
+    else:
+        levels, scalar = check_levels(alpha)
+    # A scalar level may come with quantiles lacking the levels axis, exactly
+    # as ``predict_quantile`` returns them for a scalar level.
+    if scalar and quantiles.shape == target_shape:
+        quantiles = quantiles[..., None]
+    if quantiles.shape[:-1] != target_shape or quantiles.ndim != len(target_shape) + 1:
+        raise ValueError(
+            "y_quantiles must have the shape of y_true followed by a levels axis, "
+            f"{describe_shape(target_shape, 'n_levels')}, got shape "
+            f"{quantiles.shape}."
+        )
+    n_levels = quantiles.shape[-1]
+    if n_levels == 0:
+        raise ValueError("y_quantiles must hold at least one level, got none.")
+    if levels is None:
+        levels = default_levels(n_levels)
+    elif len(levels) != n_levels:
+        raise ValueError(
+            f"alpha holds {len(levels)} level(s) but y_quantiles has {n_levels} "
+            "quantile(s) along its last axis."
+        )
+    return y, quantiles.reshape(*y.shape, n_levels), levels
+
+
+def check_interval(interval, target_shape=None):
+    """Return the lower and upper bounds, each of shape (n_samples, n_outputs)."""
+    bounds = check_finite_array(interval, "interval")
+    if target_shape is None:
+        valid = bounds.ndim in (2, 3) and bounds.shape[-1] == 2
+        expected = "(n_samples, 2) or (n_samples, n_outputs, 2)"
+    else:
+        valid = bounds.shape == target_shape + (2,)
+        expected = (
+            f"{describe_shape(target_shape, '2')} to match y_true of shape "
+            f"{target_shape},"
+        )
+    if not valid:
+        raise ValueError(
+            f"interval must have shape {expected} with the lower and upper bounds "
+            f"along its last axis, got shape {bounds.shape}."
+        )
+    lower = bounds[..., 0].reshape(len(bounds), -1)
+    upper = bounds[..., 1].reshape(len(bounds), -1)
+    reversed_rows = int(np.count_nonzero(lower > upper))
+    if reversed_rows:
+        raise ValueError(
+            f"interval has a lower bound above its upper bound in {reversed_rows} "
+            "place(s); each interval must satisfy lower <= upper."
+        )
+    return lower, upper
+
+
+def check_coverages(coverages, name="coverages"):
+    """Validate coverages in (0, 1); return them unique, widest first."""
+    if isinstance(coverages, Real) and not isinstance(coverages, (bool, np.bool_)):
+        coverages = [coverages]
+    try:
+        array = np.asarray(coverages)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a sequence of numbers in (0, 1).") from exc
+    if array.dtype.kind not in "iuf" or array.ndim != 1 or array.size == 0:
+        raise ValueError(
+            f"{name} must be a non-empty 1-d sequence of numbers in (0, 1), got "
+            f"{coverages!r}."
+        )
+    array = array.astype(np.float64)
+    if not np.all((array > 0.0) & (array < 1.0)):
+        raise ValueError(f"{name} must lie strictly inside (0, 1), got {coverages!r}.")
+    return np.unique(array)[::-1]
+
+
+def check_vector(values, name, length=None):
+    """A finite 1-d float array, of ``length`` entries when given."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a 1-d array of numbers.") from exc
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be 1-d, got an array of shape {array.shape}.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must hold finite numbers only.")
+    if length is not None and len(array) != length:
+        raise ValueError(f"{name} must have {length} entries, got {len(array)}.")
+    return array
+
+
+def check_quantile_columns(quantiles, n_levels, name="quantiles", n_rows=None):
+    """A finite array of shape (n_rows, n_levels)."""
+    try:
+        array = np.asarray(quantiles, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a 2-d array of numbers.") from exc
+    if array.ndim != 2 or array.shape[1] != n_levels:
+        raise ValueError(
+            f"{name} must have shape (n_samples, {n_levels}) (one column per "
+            f"level), got shape {array.shape}."
+        )
+    if n_rows is not None and array.shape[0] != n_rows:
+        raise ValueError(f"{name} must have {n_rows} rows, got {array.shape[0]}.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must hold finite numbers only.")
+    return array

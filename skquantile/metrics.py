@@ -6,11 +6,17 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.metrics import mean_pinball_loss as _sklearn_mean_pinball_loss
 from sklearn.pipeline import Pipeline
-from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._docstrings import shared_parameters
-from ._validation import check_levels, check_sample_weight, reject_strings
+from ._validation import (
+    check_finite_array,
+    check_interval,
+    check_levels,
+    check_row_weights,
+    check_target,
+    check_target_quantiles,
+)
 
 #: Descriptions of the parameters that several metrics share
 #: (:func:`~skquantile._docstrings.shared_parameters`).
@@ -77,113 +83,11 @@ _MAX_CHUNK_FLOATS = 2**22
 # %% Validation helpers
 
 
-def _as_finite_array(value, name):
-    """Convert ``value`` to a finite float64 array, naming it in any error.
-
-    Arrays of strings are refused, even of strings that spell numbers.
-    """
-    reject_strings(value, name)
-    try:
-        return check_array(
-            value, ensure_2d=False, allow_nd=True, dtype=np.float64, input_name=name
-        )
-    except (TypeError, ValueError) as exc:
-        if name in str(exc):
-            raise
-        error = TypeError if isinstance(exc, TypeError) else ValueError
-        raise error(f"{name} is not a valid numeric array: {exc}") from exc
-
-
-def _describe_shape(leading, last):
-    """Spell a shape whose last axis has a symbolic name, e.g. ``(5, n_levels)``."""
-    return "(" + ", ".join([str(size) for size in leading] + [last]) + ")"
-
-
-def _check_target(y_true):
-    """Return ``y_true`` as an (n_samples, n_outputs) array and its given shape."""
-    y = _as_finite_array(y_true, "y_true")
-    if y.ndim not in (1, 2):
-        raise ValueError(
-            "y_true must have shape (n_samples,) or (n_samples, n_outputs), got "
-            f"shape {y.shape}."
-        )
-    return y.reshape(len(y), -1), y.shape
-
-
-def _check_weights(sample_weight, n_samples):
-    """Return finite non-negative row weights with a positive sum (ones for
-    ``None``), scaled by a power of two so that the largest is below one."""
-    return check_sample_weight(sample_weight, np.empty((n_samples, 0)))
-
-
-def _check_quantiles(y_true, y_quantiles, alpha, *, midpoints_by_default=False):
-    """Validate targets, their predicted quantiles and the levels together.
-
-    Returns ``y`` of shape (n_samples, n_outputs), the quantiles of shape
-    (n_samples, n_outputs, n_levels) and the levels of shape (n_levels,).
-    """
-    y, target_shape = _check_target(y_true)
-    quantiles = _as_finite_array(y_quantiles, "y_quantiles")
-    if alpha is None and midpoints_by_default:
-        levels, scalar = None, False
-    else:
-        levels, scalar = check_levels(alpha)
-    # A scalar level may come with quantiles lacking the levels axis, exactly
-    # as ``predict_quantile`` returns them for a scalar level.
-    if scalar and quantiles.shape == target_shape:
-        quantiles = quantiles[..., None]
-    if quantiles.shape[:-1] != target_shape or quantiles.ndim != len(target_shape) + 1:
-        raise ValueError(
-            "y_quantiles must have the shape of y_true followed by a levels axis, "
-            f"{_describe_shape(target_shape, 'n_levels')}, got shape "
-            f"{quantiles.shape}."
-        )
-    n_levels = quantiles.shape[-1]
-    if n_levels == 0:
-        raise ValueError("y_quantiles must hold at least one level, got none.")
-    if levels is None:
-        levels = midpoint_levels(n_levels)
-    elif len(levels) != n_levels:
-        raise ValueError(
-            f"alpha holds {len(levels)} level(s) but y_quantiles has {n_levels} "
-            "quantile(s) along its last axis."
-        )
-    return y, quantiles.reshape(*y.shape, n_levels), levels
-
-
-def _check_interval(interval, target_shape=None):
-    """Return the lower and upper bounds, each of shape (n_samples, n_outputs)."""
-    bounds = _as_finite_array(interval, "interval")
-    if target_shape is None:
-        valid = bounds.ndim in (2, 3) and bounds.shape[-1] == 2
-        expected = "(n_samples, 2) or (n_samples, n_outputs, 2)"
-    else:
-        valid = bounds.shape == target_shape + (2,)
-        expected = (
-            f"{_describe_shape(target_shape, '2')} to match y_true of shape "
-            f"{target_shape},"
-        )
-    if not valid:
-        raise ValueError(
-            f"interval must have shape {expected} with the lower and upper bounds "
-            f"along its last axis, got shape {bounds.shape}."
-        )
-    lower = bounds[..., 0].reshape(len(bounds), -1)
-    upper = bounds[..., 1].reshape(len(bounds), -1)
-    reversed_rows = int(np.count_nonzero(lower > upper))
-    if reversed_rows:
-        raise ValueError(
-            f"interval has a lower bound above its upper bound in {reversed_rows} "
-            "place(s); each interval must satisfy lower <= upper."
-        )
-    return lower, upper
-
-
 def _aggregate(raw, multioutput):
     """Combine one score per output as ``multioutput`` asks."""
     if isinstance(multioutput, str):
         return raw if multioutput == "raw_values" else float(np.mean(raw))
-    weights = _as_finite_array(multioutput, "multioutput")
+    weights = check_finite_array(multioutput, "multioutput")
     if weights.shape != raw.shape:
         raise ValueError(
             f"multioutput weights must have shape {raw.shape} (one per output), "
@@ -283,8 +187,8 @@ def mean_pinball_loss(
     >>> mean_pinball_loss(y_true, y_quantiles, alpha=[0.25, 0.75])
     0.25
     """
-    y, quantiles, levels = _check_quantiles(y_true, y_quantiles, alpha)
-    weight = _check_weights(sample_weight, len(y))
+    y, quantiles, levels = check_target_quantiles(y_true, y_quantiles, alpha)
+    weight = check_row_weights(sample_weight, len(y))
     raw = np.mean(
         [
             _sklearn_mean_pinball_loss(
@@ -368,8 +272,8 @@ def crps_from_quantiles(
     >>> round(crps_from_quantiles([0.0], y_quantiles), 3)
     0.234
     """
-    y, quantiles, levels = _check_quantiles(
-        y_true, y_quantiles, alpha, midpoints_by_default=True
+    y, quantiles, levels = check_target_quantiles(
+        y_true, y_quantiles, alpha, default_levels=midpoint_levels
     )
     raw = 2.0 * mean_pinball_loss(
         y, quantiles, levels, sample_weight=sample_weight, multioutput="raw_values"
@@ -435,8 +339,8 @@ def crps_from_samples(
     >>> round(crps_from_samples([0.0], [[0.0, 1.0, 2.0]]), 4)
     0.3333
     """
-    y, target_shape = _check_target(y_true)
-    draws = _as_finite_array(samples, "samples")
+    y, target_shape = check_target(y_true)
+    draws = check_finite_array(samples, "samples")
     n_samples, n_outputs = y.shape
     if len(target_shape) == 1:
         expected = f"({n_samples}, n_draws)"
@@ -456,7 +360,7 @@ def crps_from_samples(
             f"samples must hold at least 2 draws per row (axis 1), got {n_draws}; "
             "the unbiased CRPS estimate needs a pair of draws."
         )
-    weight = _check_weights(sample_weight, n_samples)
+    weight = check_row_weights(sample_weight, n_samples)
 
     distance = np.abs(draws - y[:, None, :]).mean(axis=1)
     ranks = np.arange(1, n_draws + 1)
@@ -508,8 +412,8 @@ def calibration_error(
     >>> calibration_error([0.0, 1.0, 2.0, 3.0], [0.5, 0.5, 0.5, 0.5], alpha=0.5)
     0.25
     """
-    y, quantiles, levels = _check_quantiles(y_true, y_quantiles, alpha)
-    weight = _check_weights(sample_weight, len(y))
+    y, quantiles, levels = check_target_quantiles(y_true, y_quantiles, alpha)
+    weight = check_row_weights(sample_weight, len(y))
     share_below = np.average(y[:, :, None] <= quantiles, axis=0, weights=weight)
     raw = np.mean(np.abs(share_below - levels), axis=-1)
     return _aggregate(raw, multioutput)
@@ -551,7 +455,7 @@ def quantile_crossing_rate(y_quantiles, alpha=None):
     >>> quantile_crossing_rate([[0.0, 1.0, 2.0], [0.0, 2.0, 1.0]], [0.1, 0.9, 0.5])
     0.25
     """
-    quantiles = _as_finite_array(y_quantiles, "y_quantiles")
+    quantiles = check_finite_array(y_quantiles, "y_quantiles")
     if quantiles.ndim not in (2, 3):
         raise ValueError(
             "y_quantiles must have shape (n_samples, n_levels) or (n_samples, "
@@ -616,9 +520,9 @@ def interval_coverage(
     >>> interval_coverage(y_true, interval)
     0.75
     """
-    y, target_shape = _check_target(y_true)
-    lower, upper = _check_interval(interval, target_shape)
-    weight = _check_weights(sample_weight, len(y))
+    y, target_shape = check_target(y_true)
+    lower, upper = check_interval(interval, target_shape)
+    weight = check_row_weights(sample_weight, len(y))
     inside = (lower <= y) & (y <= upper)
     return _aggregate(np.average(inside, axis=0, weights=weight), multioutput)
 
@@ -656,8 +560,8 @@ def interval_width(interval, *, sample_weight=None, multioutput="uniform_average
     >>> interval_width([[0.0, 2.0], [0.0, 1.0], [2.0, 4.0], [4.0, 5.0]])
     1.5
     """
-    lower, upper = _check_interval(interval)
-    weight = _check_weights(sample_weight, len(lower))
+    lower, upper = check_interval(interval)
+    weight = check_row_weights(sample_weight, len(lower))
     return _aggregate(np.average(upper - lower, axis=0, weights=weight), multioutput)
 
 
@@ -711,9 +615,9 @@ def interval_score(
     >>> interval_score(y_true, interval, coverage=0.5)
     2.5
     """
-    y, target_shape = _check_target(y_true)
-    lower, upper = _check_interval(interval, target_shape)
-    weight = _check_weights(sample_weight, len(y))
+    y, target_shape = check_target(y_true)
+    lower, upper = check_interval(interval, target_shape)
+    weight = check_row_weights(sample_weight, len(y))
     penalty = 2.0 / (1.0 - coverage)
     per_row = (
         (upper - lower)
@@ -743,8 +647,8 @@ def _check_multivariate_draws(y_true, samples, *, min_outputs, min_draws):
     (n_samples, n_draws, n_outputs). A 1-d ``y_true`` is one output, whose
     draws may come with or without the trailing outputs axis.
     """
-    y, target_shape = _check_target(y_true)
-    draws = _as_finite_array(samples, "samples")
+    y, target_shape = check_target(y_true)
+    draws = check_finite_array(samples, "samples")
     n_samples, n_outputs = y.shape
     if n_outputs < min_outputs:
         raise ValueError(
@@ -881,7 +785,7 @@ def energy_score(y_true, samples, *, beta=1.0, sample_weight=None):
     0.1464
     """
     y, draws = _check_multivariate_draws(y_true, samples, min_outputs=1, min_draws=2)
-    weight = _check_weights(sample_weight, len(y))
+    weight = check_row_weights(sample_weight, len(y))
     per_row = _energy_per_row(y, draws, float(beta), _MAX_CHUNK_FLOATS)
     return float(np.average(per_row, weights=weight))
 
@@ -890,7 +794,7 @@ def _check_variogram_weights(weights, n_outputs):
     """Return the (n_outputs, n_outputs) pair weights, all ones for ``None``."""
     if weights is None:
         return np.ones((n_outputs, n_outputs))
-    pair_weights = _as_finite_array(weights, "weights")
+    pair_weights = check_finite_array(weights, "weights")
     if pair_weights.shape != (n_outputs, n_outputs):
         raise ValueError(
             f"weights must have shape ({n_outputs}, {n_outputs}), one weight per "
@@ -998,7 +902,7 @@ def variogram_score(y_true, samples, *, p=0.5, weights=None, sample_weight=None)
     """
     y, draws = _check_multivariate_draws(y_true, samples, min_outputs=2, min_draws=1)
     pair_weights = _check_variogram_weights(weights, y.shape[1])
-    weight = _check_weights(sample_weight, len(y))
+    weight = check_row_weights(sample_weight, len(y))
     per_row = _variogram_per_row(y, draws, float(p), pair_weights, _MAX_CHUNK_FLOATS)
     return float(np.average(per_row, weights=weight))
 

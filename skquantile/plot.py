@@ -14,12 +14,17 @@ drawn artists as further attributes ending in ``_``.
 """
 
 from collections.abc import Mapping
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_levels
+from ._validation import (
+    check_coverages,
+    check_levels,
+    check_quantile_columns,
+    check_vector,
+)
 
 __all__ = ["QuantileCalibrationDisplay", "QuantileFanDisplay", "RegionDisplay"]
 
@@ -57,58 +62,6 @@ def _new_axes(ax):
     if ax is None:
         _, ax = plt.subplots()
     return ax.figure, ax
-
-
-def _check_coverages(coverages, name="coverages"):
-    """Validate coverages in (0, 1); return them unique, widest first."""
-    if isinstance(coverages, Real) and not isinstance(coverages, (bool, np.bool_)):
-        coverages = [coverages]
-    try:
-        array = np.asarray(coverages)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a sequence of numbers in (0, 1).") from exc
-    if array.dtype.kind not in "iuf" or array.ndim != 1 or array.size == 0:
-        raise ValueError(
-            f"{name} must be a non-empty 1-d sequence of numbers in (0, 1), got "
-            f"{coverages!r}."
-        )
-    array = array.astype(np.float64)
-    if not np.all((array > 0.0) & (array < 1.0)):
-        raise ValueError(f"{name} must lie strictly inside (0, 1), got {coverages!r}.")
-    return np.unique(array)[::-1]
-
-
-def _check_vector(values, name, length=None):
-    """A finite 1-d float array, of ``length`` entries when given."""
-    try:
-        array = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a 1-d array of numbers.") from exc
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be 1-d, got an array of shape {array.shape}.")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must hold finite numbers only.")
-    if length is not None and len(array) != length:
-        raise ValueError(f"{name} must have {length} entries, got {len(array)}.")
-    return array
-
-
-def _check_quantiles(quantiles, n_levels, name="quantiles", n_rows=None):
-    """A finite array of shape (n_rows, n_levels)."""
-    try:
-        array = np.asarray(quantiles, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a 2-d array of numbers.") from exc
-    if array.ndim != 2 or array.shape[1] != n_levels:
-        raise ValueError(
-            f"{name} must have shape (n_samples, {n_levels}) (one column per "
-            f"level), got shape {array.shape}."
-        )
-    if n_rows is not None and array.shape[0] != n_rows:
-        raise ValueError(f"{name} must have {n_rows} rows, got {array.shape[0]}.")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must hold finite numbers only.")
-    return array
 
 
 def _check_single_target(estimator, display):
@@ -232,10 +185,10 @@ class QuantileFanDisplay:
             The display, with the artists drawn.
         """
         levels, _ = check_levels(self.levels, name="levels")
-        x = _check_vector(self.x, "x")
-        quantiles = _check_quantiles(self.quantiles, len(levels), n_rows=len(x))
-        y = None if self.y is None else _check_vector(self.y, "y", length=len(x))
-        coverages = _check_coverages(coverages)
+        x = check_vector(self.x, "x")
+        quantiles = check_quantile_columns(self.quantiles, len(levels), n_rows=len(x))
+        y = None if self.y is None else check_vector(self.y, "y", length=len(x))
+        coverages = check_coverages(coverages)
         bounds = {}
         for coverage in coverages:
             lower = _level_index(levels, (1.0 - coverage) / 2.0)
@@ -320,7 +273,7 @@ class QuantileFanDisplay:
         """
         _pyplot()
         _check_single_target(estimator, cls.__name__)
-        coverages = _check_coverages(coverages)
+        coverages = check_coverages(coverages)
         levels = np.unique(
             np.concatenate([[0.5], (1.0 - coverages) / 2.0, (1.0 + coverages) / 2.0])
         )
@@ -389,7 +342,7 @@ def _feature_values(X, feature):
                 f"feature {feature!r} is not a column name of X; use a column "
                 "index, or pass X as a DataFrame with that column."
             )
-        return _check_vector(np.asarray(X[feature]), "X[feature]"), feature
+        return check_vector(np.asarray(X[feature]), "X[feature]"), feature
     if isinstance(feature, (bool, np.bool_)) or not isinstance(feature, Integral):
         raise TypeError(
             f"feature must be an int, a column name or None, got {feature!r}."
@@ -402,7 +355,7 @@ def _feature_values(X, feature):
             f"feature {feature} is out of range for X with {array.shape[1]} columns."
         )
     label = str(columns[feature]) if columns is not None else f"feature {feature}"
-    return _check_vector(array[:, feature], "X[:, feature]"), label
+    return check_vector(array[:, feature], "X[:, feature]"), label
 
 
 _KINDS = ("reliability", "pit", "both")
@@ -500,14 +453,14 @@ class QuantileCalibrationDisplay:
         plt = _pyplot()
         kind = _check_kind(kind)
         levels, _ = check_levels(self.levels, name="levels")
-        share = _check_vector(self.observed_share, "observed_share", len(levels))
+        share = check_vector(self.observed_share, "observed_share", len(levels))
         if np.any((share < 0.0) | (share > 1.0)):
             raise ValueError("observed_share must lie in [0, 1].")
         pit = None
         if kind != "reliability":
             if self.pit is None:
                 raise ValueError(f"pit is required for kind={kind!r}; pass pit values.")
-            pit = _check_vector(self.pit, "pit")
+            pit = check_vector(self.pit, "pit")
             if np.any((pit < 0.0) | (pit > 1.0)):
                 raise ValueError("pit must lie in [0, 1].")
         if isinstance(n_bins, (bool, np.bool_)) or not isinstance(n_bins, Integral):
@@ -601,9 +554,9 @@ class QuantileCalibrationDisplay:
         if levels is None:
             levels = np.round(np.linspace(0.05, 0.95, 19), 10)
         levels, _ = check_levels(levels, name="levels")
-        y = _check_vector(y, "y")
+        y = check_vector(y, "y")
         quantiles = _single_target_quantiles(estimator, X, levels, cls.__name__)
-        quantiles = _check_quantiles(quantiles, len(levels), n_rows=len(y))
+        quantiles = check_quantile_columns(quantiles, len(levels), n_rows=len(y))
         pit = None
         if kind != "reliability":
             if not hasattr(estimator, "predict_cdf"):
@@ -647,10 +600,10 @@ class QuantileCalibrationDisplay:
         _pyplot()
         kind = _check_kind(kind)
         levels, _ = check_levels(levels, name="levels")
-        y = _check_vector(y, "y")
-        quantiles = _check_quantiles(quantiles, len(levels), n_rows=len(y))
+        y = check_vector(y, "y")
+        quantiles = check_quantile_columns(quantiles, len(levels), n_rows=len(y))
         if pit is not None:
-            pit = _check_vector(pit, "pit", length=len(y))
+            pit = check_vector(pit, "pit", length=len(y))
         share = np.mean(y[:, None] <= quantiles, axis=0)
         return cls(levels=levels, observed_share=share, pit=pit).plot(
             ax=ax, kind=kind, n_bins=n_bins
@@ -815,7 +768,7 @@ class RegionDisplay:
                 f"RegionDisplay needs an estimator fitted on 2 targets; this one "
                 f"has {n_outputs} output(s)."
             )
-        coverages = _check_coverages(coverages)
+        coverages = check_coverages(coverages)
         row = np.asarray(x)
         if row.ndim == 1:
             row = row[None, :]
@@ -875,7 +828,7 @@ def _check_contours(contours):
         raise ValueError("contours must hold at least one region, got an empty dict.")
     checked = {}
     for coverage, points in contours.items():
-        (coverage,) = _check_coverages([coverage], name="contours keys")
+        (coverage,) = check_coverages([coverage], name="contours keys")
         try:
             array = np.asarray(points, dtype=np.float64)
         except (TypeError, ValueError) as exc:
