@@ -204,7 +204,7 @@ class ConvexWide(ConvexTuned):
 
     name = "ConvexQuantileRegressor (tuned: context 3x128)"
     #: Measured with the training code before the written-out gradient (the
-    #: same map; see the benchmarks README, "Convex training code") and with
+    #: same map; see results/HISTORY.md, "Convex training code") and with
     #: the earlier multi-target patience of 800 steps, and not re-measured:
     #: keep its cache keys.
     training_code = ""
