@@ -683,61 +683,56 @@ def _status(met):
     return "**met**" if met else "**missed**"
 
 
-def summary_report(records, header, protocol):
-    """The targets-versus-measured list, from every cached record of a run
-    of ``protocol``."""
-    quick = protocol.quick
-    lines = []
-
-    def add(target, met, measured):
-        lines.append(f"- {_status(met)}: {target}  \n  measured: {measured}")
-
+def _uci_context(records):
+    """The UCI records, models, sets and peers of a run, and how many of the
+    nine sets it lacks (a target on the nine sets is judged only on all
+    nine, unless the sets measured already decide it)."""
     uci = _ok([r for r in records if r.get("suite") == "uci"])
     models = [m for m in _models_in(uci, MODEL_ORDER)]
     datasets = _datasets_in(uci, list(UCI_SETS))
     peers = [m for m in models if m not in SKQUANTILE_NAMES]
+    return uci, models, datasets, peers, len(UCI_SETS) - len(datasets)
+
+
+def _rank_targets(uci, models, datasets, missing_sets):
+    """Best mean rank and wins against the best peer, by pinball19 (all
+    models) and by CRPS99 (models with a whole quantile function)."""
+    targets = []
     n_sets = len(datasets)
-    # A target on the nine UCI sets is judged only on all nine (the quick
-    # protocol runs three), unless the sets measured already decide it.
-    missing_sets = len(UCI_SETS) - n_sets
     on_sets = (
         f" (measured on {n_sets} of the {len(UCI_SETS)} sets: not judged)"
         if missing_sets
         else ""
     )
-
-    if IQR in models and peers:
-        for field, label, subset in [
-            ("pinball19", "19-level pinball (all models)", models),
-            (
-                "crps99",
-                "99-level CRPS (models with a whole quantile function)",
-                [
-                    m
-                    for m in models
-                    if any(np.isfinite(r["crps99"]) for r in uci if r["model"] == m)
-                ],
-            ),
-        ]:
-            matrix = score_matrix(uci, field, subset, datasets)
-            rank_matrix = ranks(matrix)
-            complete = np.isfinite(rank_matrix).all(axis=1)
-            if not complete.any():
-                continue
-            mean_rank = dict(
-                zip(subset, rank_matrix[complete].mean(axis=0), strict=True)
-            )
-            best_other = min(v for m, v in mean_rank.items() if m != IQR)
-            ranks_text = ", ".join(
-                f"{m} {v:.2f}"
-                for m, v in sorted(mean_rank.items(), key=lambda kv: kv[1])
-            )
-            tied = [
+    for field, label, subset in [
+        ("pinball19", "19-level pinball (all models)", models),
+        (
+            "crps99",
+            "99-level CRPS (models with a whole quantile function)",
+            [
                 m
-                for m, v in mean_rank.items()
-                if m != IQR and np.isclose(v, mean_rank[IQR])
-            ]
-            add(
+                for m in models
+                if any(np.isfinite(r["crps99"]) for r in uci if r["model"] == m)
+            ],
+        ),
+    ]:
+        matrix = score_matrix(uci, field, subset, datasets)
+        rank_matrix = ranks(matrix)
+        complete = np.isfinite(rank_matrix).all(axis=1)
+        if not complete.any():
+            continue
+        mean_rank = dict(zip(subset, rank_matrix[complete].mean(axis=0), strict=True))
+        best_other = min(v for m, v in mean_rank.items() if m != IQR)
+        ranks_text = ", ".join(
+            f"{m} {v:.2f}" for m, v in sorted(mean_rank.items(), key=lambda kv: kv[1])
+        )
+        tied = [
+            m
+            for m, v in mean_rank.items()
+            if m != IQR and np.isclose(v, mean_rank[IQR])
+        ]
+        targets.append(
+            (
                 f"{IQR} has the best mean rank by {label} across the UCI sets",
                 # A tie is not "the best": met only strictly below the others.
                 None if missing_sets else mean_rank[IQR] < best_other and not tied,
@@ -745,14 +740,14 @@ def summary_report(records, header, protocol):
                 + (f" (tied with {', '.join(tied)})" if tied else "")
                 + on_sets,
             )
-            subset_peers = [m for m in subset if m not in SKQUANTILE_NAMES]
-            iqr = matrix[:, subset.index(IQR)]
-            best_peer = np.nanmin(matrix[:, [subset.index(m) for m in subset_peers]], 1)
-            wins = [
-                d for d, a, b in zip(datasets, iqr, best_peer, strict=True) if a < b
-            ]
-            decided = len(wins) >= 6 or len(wins) + missing_sets < 6
-            add(
+        )
+        subset_peers = [m for m in subset if m not in SKQUANTILE_NAMES]
+        iqr = matrix[:, subset.index(IQR)]
+        best_peer = np.nanmin(matrix[:, [subset.index(m) for m in subset_peers]], 1)
+        wins = [d for d, a, b in zip(datasets, iqr, best_peer, strict=True) if a < b]
+        decided = len(wins) >= 6 or len(wins) + missing_sets < 6
+        targets.append(
+            (
                 f"{IQR} beats the best peer's {label} on at least 6 of 9 UCI sets",
                 len(wins) >= 6 if decided else None,
                 f"{len(wins)} of {n_sets} ({', '.join(wins) or 'none'}); per set "
@@ -762,76 +757,90 @@ def summary_report(records, header, protocol):
                     for d, a, b in zip(datasets, iqr, best_peer, strict=True)
                 ),
             )
-
-    if IQR in models:
-        calibration = score_matrix(uci, "calibration", [IQR], datasets)[:, 0]
-        bad = [
-            f"{d} {c:.3f}"
-            for d, c in zip(datasets, calibration, strict=True)
-            if not c <= 0.03
-        ]
-        add(
-            f"{IQR} calibration error <= 0.03 on every UCI set",
-            None if not bad and missing_sets else not bad and n_sets > 0,
-            f"worst {np.nanmax(calibration):.3f}; over 0.03: {', '.join(bad) or 'none'}"
-            f" ({n_sets} sets). Noise floor of a perfectly calibrated model on "
-            "one split: "
-            + ", ".join(
-                f"{d} {calibration_noise_floor(_median_n_test(uci, d)):.3f}"
-                for d in datasets
-            ),
         )
+    return targets
 
+
+def _calibration_target(uci, datasets, missing_sets):
+    """Calibration error at most 0.03 on every UCI set."""
+    n_sets = len(datasets)
+    calibration = score_matrix(uci, "calibration", [IQR], datasets)[:, 0]
+    bad = [
+        f"{d} {c:.3f}"
+        for d, c in zip(datasets, calibration, strict=True)
+        if not c <= 0.03
+    ]
+    return (
+        f"{IQR} calibration error <= 0.03 on every UCI set",
+        None if not bad and missing_sets else not bad and n_sets > 0,
+        f"worst {np.nanmax(calibration):.3f}; over 0.03: {', '.join(bad) or 'none'}"
+        f" ({n_sets} sets). Noise floor of a perfectly calibrated model on "
+        "one split: "
+        + ", ".join(
+            f"{d} {calibration_noise_floor(_median_n_test(uci, d)):.3f}"
+            for d in datasets
+        ),
+    )
+
+
+def _crossing_targets(records):
+    """No quantile crossing on any UCI or generator split."""
+    targets = []
     univariate = _ok([r for r in records if r.get("suite") in ("uci", "generators")])
     for name in SKQUANTILE_NAMES:
         recs = [r for r in univariate if r["model"] == name]
         if recs:
             worst = max(r["crossing"] for r in recs)
-            add(
-                f"{name} crossing rate exactly 0 (99 levels, every UCI and "
-                "generator split)",
-                worst == 0.0,
-                f"largest crossing rate {worst:.3g} over {len(recs)} fits",
+            targets.append(
+                (
+                    f"{name} crossing rate exactly 0 (99 levels, every UCI and "
+                    "generator split)",
+                    worst == 0.0,
+                    f"largest crossing rate {worst:.3g} over {len(recs)} fits",
+                )
             )
+    return targets
 
-    if IQR in models and LightGBM.name in models:
-        # Seconds compare only on one machine: the IQR's, per data set.
-        medians = []
-        for d in datasets:
-            mine = [r for r in uci if r["dataset"] == d and r["model"] == IQR]
-            theirs = _same_machine(
-                [r for r in uci if r["dataset"] == d and r["model"] == LightGBM.name],
-                machine_of(mine[0]),
-            )
-            medians.append(
-                (d, _median(mine, "fit_seconds"), _median(theirs, "fit_seconds"))
-            )
-        compared = [(d, a, b) for d, a, b in medians if np.isfinite(b)]
-        unmatched = [d for d, _, b in medians if not np.isfinite(b)]
-        add(
-            f"fitting {IQR} costs at most the 19 LightGBM models (UCI sets)",
-            # Fits with a capped training budget do not time the defaults.
-            (all(a <= b for _, a, b in compared) and not unmatched)
-            if compared and not protocol.skquantile_params
-            else None,
-            "IQR/LightGBM median fit seconds (same machine"
-            + (
-                ", the IQR's training capped by the protocol"
-                if protocol.skquantile_params
-                else ""
-            )
-            + "): "
-            + (", ".join(f"{d} {a:.2f}/{b:.2f}" for d, a, b in compared) or "none")
-            + (
-                f"; LightGBM not measured on the IQR's machine for "
-                f"{', '.join(unmatched)}"
-                if unmatched
-                else ""
-            ),
+
+def _uci_time_target(uci, datasets, protocol):
+    """Fit time at most that of the 19 LightGBM models on the UCI sets."""
+    # Seconds compare only on one machine: the IQR's, per data set.
+    medians = []
+    for d in datasets:
+        mine = [r for r in uci if r["dataset"] == d and r["model"] == IQR]
+        theirs = _same_machine(
+            [r for r in uci if r["dataset"] == d and r["model"] == LightGBM.name],
+            machine_of(mine[0]),
         )
+        medians.append(
+            (d, _median(mine, "fit_seconds"), _median(theirs, "fit_seconds"))
+        )
+    compared = [(d, a, b) for d, a, b in medians if np.isfinite(b)]
+    unmatched = [d for d, _, b in medians if not np.isfinite(b)]
+    return (
+        f"fitting {IQR} costs at most the 19 LightGBM models (UCI sets)",
+        # Fits with a capped training budget do not time the defaults.
+        (all(a <= b for _, a, b in compared) and not unmatched)
+        if compared and not protocol.skquantile_params
+        else None,
+        "IQR/LightGBM median fit seconds (same machine"
+        + (
+            ", the IQR's training capped by the protocol"
+            if protocol.skquantile_params
+            else ""
+        )
+        + "): "
+        + (", ".join(f"{d} {a:.2f}/{b:.2f}" for d, a, b in compared) or "none")
+        + (
+            f"; LightGBM not measured on the IQR's machine for {', '.join(unmatched)}"
+            if unmatched
+            else ""
+        ),
+    )
 
-    by_model = _scaling_by_model(records)
-    iqr_scaling = [r for r in by_model.get(IQR, []) if r["status"] == "ok"]
+
+def _scaling_time_targets(by_model):
+    """Fit time at most that of the 19 LightGBM models in the scaling runs."""
     lgbm_scaling = {
         (r["n"], machine_of(r)): r
         for r in by_model.get(LightGBM.name, [])
@@ -839,11 +848,13 @@ def summary_report(records, header, protocol):
     }
     pairs = [
         (r, lgbm_scaling[r["n"], machine_of(r)])
-        for r in iqr_scaling
-        if (r["n"], machine_of(r)) in lgbm_scaling
+        for r in by_model.get(IQR, [])
+        if r["status"] == "ok" and (r["n"], machine_of(r)) in lgbm_scaling
     ]
-    if pairs:
-        add(
+    if not pairs:
+        return []
+    return [
+        (
             f"fitting {IQR} costs at most the 19 LightGBM models (scaling runs)",
             all(a["fit_seconds"] <= b["fit_seconds"] for a, b in pairs),
             ", ".join(
@@ -857,23 +868,30 @@ def summary_report(records, header, protocol):
             )
             + " (same machine)",
         )
+    ]
 
+
+def _predict_targets(by_model):
+    """Predicting 99 levels for 1e5 rows in under a second, faster than the
+    quantile forest."""
     predict = {
         m: r
         for m, rs in by_model.items()
         for r in rs
         if r["status"] == "ok" and "predict_seconds" in r
     }
-    if IQR in predict:
-        mine = predict[IQR]
-        forest = predict.get(QuantileForest.name)
-        if forest is not None and machine_of(forest) != machine_of(mine):
-            forest = None  # a time from another machine does not compare
-        # Not measuring the forest leaves the comparison, and the target, open.
-        met = mine["predict_seconds"] < 1.0 and (
-            forest is not None and mine["predict_seconds"] < forest["predict_seconds"]
-        )
-        add(
+    if IQR not in predict:
+        return []
+    mine = predict[IQR]
+    forest = predict.get(QuantileForest.name)
+    if forest is not None and machine_of(forest) != machine_of(mine):
+        forest = None  # a time from another machine does not compare
+    # Not measuring the forest leaves the comparison, and the target, open.
+    met = mine["predict_seconds"] < 1.0 and (
+        forest is not None and mine["predict_seconds"] < forest["predict_seconds"]
+    )
+    return [
+        (
             f"{IQR} predicts 99 levels for 1e5 rows in < 1 s and faster than the "
             "quantile forest",
             met if mine["predict_rows"] >= 100_000 else None,
@@ -886,10 +904,16 @@ def summary_report(records, header, protocol):
                 "levels)"
             ),
         )
+    ]
 
+
+def _overhead_targets(records):
+    """Training overhead over a bare torch loop at most 20%."""
     overhead = [r for r in records if r.get("suite") == "overhead"]
-    if overhead:
-        add(
+    if not overhead:
+        return []
+    return [
+        (
             "training overhead over a bare torch loop <= 20%",
             all(r["overhead"] <= 0.20 for r in overhead),
             ", ".join(
@@ -898,27 +922,42 @@ def summary_report(records, header, protocol):
                 for r in sorted(overhead, key=lambda r: r["n"])
             ),
         )
+    ]
 
+
+def _large_fit_targets(by_model):
+    """1e6 rows x 20 features in under 10 minutes and 4 GB."""
+    target = "1e6 rows x 20 features trains in < 10 min with peak memory < 4 GB"
     big = [r for r in by_model.get(IQR, []) if r["n"] >= 1_000_000]
     if big and big[-1]["status"] == "ok":
         r = big[-1]
-        add(
-            "1e6 rows x 20 features trains in < 10 min with peak memory < 4 GB",
-            r["fit_seconds"] < 600 and r["peak_rss_mb"] < 4000,
-            f"{r['fit_seconds']:.0f} s, peak {r['peak_rss_mb']:.0f} MB",
-        )
-    elif iqr_scaling:
-        # No extrapolation from small sizes: the epoch budget is about 8000
-        # optimiser steps, so a fit's cost grows far slower than n up to
-        # 1e5 rows, and a line through small fits would mislead.
-        r = iqr_scaling[-1]
-        add(
-            "1e6 rows x 20 features trains in < 10 min with peak memory < 4 GB",
+        return [
+            (
+                target,
+                r["fit_seconds"] < 600 and r["peak_rss_mb"] < 4000,
+                f"{r['fit_seconds']:.0f} s, peak {r['peak_rss_mb']:.0f} MB",
+            )
+        ]
+    iqr_scaling = [r for r in by_model.get(IQR, []) if r["status"] == "ok"]
+    if not iqr_scaling:
+        return []
+    # No extrapolation from small sizes: the epoch budget is about 8000
+    # optimiser steps, so a fit's cost grows far slower than n up to 1e5
+    # rows, and a line through small fits would mislead.
+    r = iqr_scaling[-1]
+    return [
+        (
+            target,
             None,
             f"largest measured n={r['n']}: {r['fit_seconds']:.1f} s, peak "
             f"{r['peak_rss_mb']:.0f} MB; 1e6 rows not measured by this run",
         )
+    ]
 
+
+def _joint_targets(records):
+    """A better energy score than the independent marginals on every
+    multi-target set."""
     multi = _ok([r for r in records if r.get("suite") == "multioutput"])
     groups = _group(multi)
     mulan = ["enb", "jura", "scpf", "slump"]
@@ -932,9 +971,11 @@ def summary_report(records, header, protocol):
             verdicts.append((d, convex, independent))
         else:
             unmeasured.append(d)
-    if verdicts:
-        met = all(c < i for _, c, i in verdicts)
-        add(
+    if not verdicts:
+        return []
+    met = all(c < i for _, c, i in verdicts)
+    return [
+        (
             f"{CONVEX} has a better energy score than the independent marginals "
             "on every multi-target set",
             # A set without both models (left out of the tables until its
@@ -952,8 +993,32 @@ def summary_report(records, header, protocol):
             )
             + (f"; not run on {', '.join(not_run)}" if not_run else ""),
         )
+    ]
 
-    mode = "quick" if quick else "full"
+
+def summary_report(records, header, protocol):
+    """The targets-versus-measured list, from every cached record of a run
+    of ``protocol``."""
+    uci, models, datasets, peers, missing_sets = _uci_context(records)
+    targets = []
+    if IQR in models and peers:
+        targets += _rank_targets(uci, models, datasets, missing_sets)
+    if IQR in models:
+        targets.append(_calibration_target(uci, datasets, missing_sets))
+    targets += _crossing_targets(records)
+    if IQR in models and LightGBM.name in models:
+        targets.append(_uci_time_target(uci, datasets, protocol))
+    by_model = _scaling_by_model(records)
+    targets += _scaling_time_targets(by_model)
+    targets += _predict_targets(by_model)
+    targets += _overhead_targets(records)
+    targets += _large_fit_targets(by_model)
+    targets += _joint_targets(records)
+    lines = [
+        f"- {_status(met)}: {target}  \n  measured: {measured}"
+        for target, met, measured in targets
+    ]
+    mode = "quick" if protocol.quick else "full"
     return (
         f"# Targets against measurements ({mode} run)\n\n{header}\n\n"
         + (
@@ -962,7 +1027,7 @@ def summary_report(records, header, protocol):
             "trained for a fraction of their default budget, and small "
             "scaling runs; read these as indications, not as the verdict of "
             "the full protocol.\n\n"
-            if quick
+            if protocol.quick
             else ""
         )
         + "\n".join(lines)
