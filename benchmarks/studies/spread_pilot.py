@@ -26,7 +26,7 @@ the held-out rows, and scores the test rows with the suite's scoring module
 - ``best scale``: the factor that is best on the test rows themselves, an
   upper bound of the idea, not a result.
 
-    python benchmarks/spread_pilot.py enb 0 1 2 3
+    python benchmarks/studies/spread_pilot.py enb 0 1 2 3
 
 It prints one Markdown row per split and the means over the splits.
 """
@@ -37,7 +37,8 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The suite's harness modules live in benchmarks/, one folder up.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import _data  # noqa: E402
 
 HELD_OUT = 0.1

@@ -14,7 +14,7 @@ most time to ``results/profile.md``:
 Each step is a whole ``fit`` iteration as skquantile runs it (forward,
 loss, backward, optimiser), through the estimator's own network and loss.
 
-    python benchmarks/profile_step.py
+    python benchmarks/studies/profile_step.py
 """
 
 import argparse
@@ -30,7 +30,7 @@ from skquantile import _training
 from skquantile._convex_network import ConvexPotentialNetwork, WeightedEnergyScoreLoss
 from skquantile._incremental_network import IncrementalQuantileNetwork, WeightedCRPSLoss
 
-RESULTS = Path(__file__).parent / "results"
+RESULTS = Path(__file__).parent.parent / "results"
 
 
 def incremental_case(n_members=5, batch=34, n_features=6):
@@ -112,7 +112,7 @@ def main():
         f"Machine: {platform.processor() or platform.machine()}, "
         f"torch {torch.__version__}, "
         f"skquantile from {Path(_training.__file__).parent}. "
-        "Written by `python benchmarks/profile_step.py`.",
+        "Written by `python benchmarks/studies/profile_step.py`.",
         "",
     ]
     cases = {

@@ -7,14 +7,14 @@ the test rows with the members' quantiles averaged and with their mixture,
 and prints one row per split and the means, with the benchmarks' scoring
 module.
 
-    python benchmarks/compare_pooling.py concrete 0 1 2 3 4
+    python benchmarks/studies/compare_pooling.py concrete 0 1 2 3 4
 
 ``--records`` instead compares the records of the benchmark suites in
 ``results/raw/``: those of the default against those measured with the
 other pooling as the default (each configuration has its own settings hash),
 on the splits both have, and prints one table per suite.
 
-    python benchmarks/compare_pooling.py --records
+    python benchmarks/studies/compare_pooling.py --records
 """
 
 import argparse
@@ -25,7 +25,8 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The suite's harness modules live in benchmarks/, one folder up.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import _data  # noqa: E402
 
 SHOWN = ("crps99", "calibration", "coverage90", "width90")

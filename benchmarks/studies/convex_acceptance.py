@@ -20,7 +20,7 @@ the median over the seeds; the per-seed values are printed as well.
 
 Run::
 
-    python benchmarks/convex_acceptance.py --seeds 0 1 2 --threads 1
+    python benchmarks/studies/convex_acceptance.py --seeds 0 1 2 --threads 1
 
 The Markdown report is printed and written to
 ``benchmarks/results/convex_acceptance.md``.
@@ -155,7 +155,7 @@ def main():
     )
     parser.add_argument(
         "--output",
-        default=Path(__file__).parent / "results" / "convex_acceptance.md",
+        default=Path(__file__).parent.parent / "results" / "convex_acceptance.md",
     )
     args = parser.parse_args()
     _pin_threads(args.threads)

@@ -15,7 +15,7 @@ Scores: mean pinball loss over the 19 levels 0.05, ..., 0.95, mean
 calibration error over the same levels, quantile crossing rate, and fit time.
 Every score is the median over seeds. Run::
 
-    python benchmarks/quality_bar.py --seeds 0 1 2 --threads 1
+    python benchmarks/studies/quality_bar.py --seeds 0 1 2 --threads 1
 
 and the Markdown table is printed and written to
 ``benchmarks/results/quality_bar.md``.
@@ -103,7 +103,7 @@ def main():
     parser.add_argument("--n-train", type=int, default=3000)
     parser.add_argument("--n-test", type=int, default=3000)
     parser.add_argument(
-        "--output", default=Path(__file__).parent / "results" / "quality_bar.md"
+        "--output", default=Path(__file__).parent.parent / "results" / "quality_bar.md"
     )
     args = parser.parse_args()
     _pin_threads(args.threads)

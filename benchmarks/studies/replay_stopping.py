@@ -9,8 +9,8 @@ epoch each member would have kept, puts those weights back and scores the
 test rows with the benchmarks' scoring module. The rule of the current
 default reproduces the fit at the defaults (same epochs, same weights).
 
-    python benchmarks/replay_stopping.py naval 1 6 8 18
-    python benchmarks/replay_stopping.py kin8nm 0 1 2 --floors 20 40
+    python benchmarks/studies/replay_stopping.py naval 1 6 8 18
+    python benchmarks/studies/replay_stopping.py kin8nm 0 1 2 --floors 20 40
 
 Rules: ``floor F``: ``n_iter_no_change="auto"`` with at least ``F`` epochs
 (800 optimiser steps otherwise); ``patience xK``: ``K`` times the default's
@@ -28,7 +28,8 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The suite's harness modules live in benchmarks/, one folder up.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import _data  # noqa: E402
 
 

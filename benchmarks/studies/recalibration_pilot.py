@@ -17,7 +17,7 @@ the benchmarks' scoring module three ways:
   are (what holding out the rows costs);
 - ``recalibrated``: the same fit with the recalibrated levels.
 
-    python benchmarks/recalibration_pilot.py naval 0 1 2 3
+    python benchmarks/studies/recalibration_pilot.py naval 0 1 2 3
 
 It prints one Markdown row per split and the means over the splits.
 """
@@ -28,7 +28,8 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The suite's harness modules live in benchmarks/, one folder up.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import _data  # noqa: E402
 
 SHOWN = ("crps99", "calibration", "coverage90")
