@@ -61,6 +61,18 @@ _PARAMETERS = {
     "truth": """truth : object
     The true conditional distribution; see the module documentation.""",
 }
+_PARAMETERS["n_features_two"] = _PARAMETERS["n_features"].replace(
+    "default=4", "default=2"
+)
+_PARAMETERS["returns_one_target"] = "\n".join(
+    _PARAMETERS[name] for name in ("X", "y", "truth")
+)
+#: The parameters of a generator of one target.
+_GENERATOR_CONSTRAINTS = {
+    "n_samples": [Interval(Integral, 1, None, closed="left")],
+    "n_features": [Interval(Integral, 2, None, closed="left")],
+    "random_state": ["random_state"],
+}
 _shared = shared_parameters(_PARAMETERS)
 
 __all__ = [
@@ -214,14 +226,7 @@ def _draw(truth, X, rng):
 
 
 @_shared
-@validate_params(
-    {
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
-        "n_features": [Interval(Integral, 2, None, closed="left")],
-        "random_state": ["random_state"],
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_GENERATOR_CONSTRAINTS, prefer_skip_nested_validation=True)
 def make_heteroscedastic(n_samples=1000, *, n_features=4, random_state=None):
     """Gaussian target whose mean and spread both depend on the features.
 
@@ -240,9 +245,7 @@ def make_heteroscedastic(n_samples=1000, *, n_features=4, random_state=None):
 
     Returns
     -------
-    {X}
-    {y}
-    {truth}
+    {returns_one_target}
 
     Examples
     --------
@@ -263,14 +266,7 @@ def make_heteroscedastic(n_samples=1000, *, n_features=4, random_state=None):
 
 
 @_shared
-@validate_params(
-    {
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
-        "n_features": [Interval(Integral, 2, None, closed="left")],
-        "random_state": ["random_state"],
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_GENERATOR_CONSTRAINTS, prefer_skip_nested_validation=True)
 def make_three_peaks(n_samples=1000, *, n_features=2, random_state=None):
     """Multi-modal target: three Gaussian peaks that move with the features.
 
@@ -283,15 +279,12 @@ def make_three_peaks(n_samples=1000, *, n_features=2, random_state=None):
     Parameters
     ----------
     {n_samples}
-    n_features : int, default=2
-        Number of features, at least 2; those after the first two are noise.
+    {n_features_two}
     {random_state}
 
     Returns
     -------
-    {X}
-    {y}
-    {truth}
+    {returns_one_target}
 
     Examples
     --------
@@ -338,9 +331,7 @@ def make_heavy_tailed(n_samples=1000, *, n_features=4, df=3.0, random_state=None
 
     Returns
     -------
-    {X}
-    {y}
-    {truth}
+    {returns_one_target}
 
     Examples
     --------
@@ -565,14 +556,7 @@ def make_correlated_horizons(
 
 
 @_shared
-@validate_params(
-    {
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
-        "n_features": [Interval(Integral, 2, None, closed="left")],
-        "random_state": ["random_state"],
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_GENERATOR_CONSTRAINTS, prefer_skip_nested_validation=True)
 def make_two_targets(n_samples=1000, *, n_features=2, random_state=None):
     """Two Gaussian outputs whose correlation changes sign with the features.
 
@@ -591,8 +575,7 @@ def make_two_targets(n_samples=1000, *, n_features=2, random_state=None):
     Parameters
     ----------
     {n_samples}
-    n_features : int, default=2
-        Number of features, at least 2; those after the first two are noise.
+    {n_features_two}
     {random_state}
 
     Returns

@@ -45,6 +45,18 @@ shape (n_outputs,), default="uniform_average"
     "beta": """beta : float, default=1.0
     Exponent of the distances, strictly inside (0, 2).""",
 }
+_PARAMETERS["scorer"] = """scorer : callable
+    ``scorer(estimator, X, y_true, sample_weight=None)`` returning a float."""
+_PARAMETERS["quantile_score_parameters"] = "\n".join(
+    _PARAMETERS[name]
+    for name in (
+        "y_true",
+        "y_quantiles_or_target_shape",
+        "levels_any_order",
+        "sample_weight",
+        "multioutput",
+    )
+)
 _shared = shared_parameters(_PARAMETERS)
 
 
@@ -73,6 +85,15 @@ __all__ = [
 
 _MULTIOUTPUT = [StrOptions({"raw_values", "uniform_average"}), "array-like"]
 _LEVELS = [Real, "array-like"]
+#: The parameters of a score of quantiles at given levels (the pinball loss,
+#: the calibration error).
+_QUANTILE_SCORE_CONSTRAINTS = {
+    "y_true": ["array-like"],
+    "y_quantiles": ["array-like"],
+    "alpha": _LEVELS,
+    "sample_weight": ["array-like", None],
+    "multioutput": _MULTIOUTPUT,
+}
 
 # Largest number of floats that one temporary array of the multivariate
 # sample scores may hold (32 MiB in float64); rows and draws are processed in
@@ -141,16 +162,7 @@ def midpoint_levels(n_levels):
 
 
 @_shared
-@validate_params(
-    {
-        "y_true": ["array-like"],
-        "y_quantiles": ["array-like"],
-        "alpha": _LEVELS,
-        "sample_weight": ["array-like", None],
-        "multioutput": _MULTIOUTPUT,
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_QUANTILE_SCORE_CONSTRAINTS, prefer_skip_nested_validation=True)
 def mean_pinball_loss(
     y_true, y_quantiles, alpha, *, sample_weight=None, multioutput="uniform_average"
 ):
@@ -163,11 +175,7 @@ def mean_pinball_loss(
 
     Parameters
     ----------
-    {y_true}
-    {y_quantiles_or_target_shape}
-    {levels_any_order}
-    {sample_weight}
-    {multioutput}
+    {quantile_score_parameters}
 
     Returns
     -------
@@ -370,16 +378,7 @@ def crps_from_samples(
 
 
 @_shared
-@validate_params(
-    {
-        "y_true": ["array-like"],
-        "y_quantiles": ["array-like"],
-        "alpha": _LEVELS,
-        "sample_weight": ["array-like", None],
-        "multioutput": _MULTIOUTPUT,
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_QUANTILE_SCORE_CONSTRAINTS, prefer_skip_nested_validation=True)
 def calibration_error(
     y_true, y_quantiles, alpha, *, sample_weight=None, multioutput="uniform_average"
 ):
@@ -392,11 +391,7 @@ def calibration_error(
 
     Parameters
     ----------
-    {y_true}
-    {y_quantiles_or_target_shape}
-    {levels_any_order}
-    {sample_weight}
-    {multioutput}
+    {quantile_score_parameters}
 
     Returns
     -------
@@ -995,6 +990,7 @@ class _QuantileScorer:
         return self._description
 
 
+@_shared
 @validate_params(
     {"n_levels": [Interval(Integral, 1, None, closed="left")]},
     prefer_skip_nested_validation=True,
@@ -1017,8 +1013,7 @@ def make_crps_scorer(n_levels=99):
 
     Returns
     -------
-    scorer : callable
-        ``scorer(estimator, X, y_true, sample_weight=None)`` returning a float.
+    {scorer}
 
     See Also
     --------
@@ -1049,6 +1044,7 @@ def make_crps_scorer(n_levels=99):
     )
 
 
+@_shared
 @validate_params(
     {"alpha": _LEVELS + [None]},
     prefer_skip_nested_validation=True,
@@ -1070,8 +1066,7 @@ def make_pinball_scorer(alpha=None):
 
     Returns
     -------
-    scorer : callable
-        ``scorer(estimator, X, y_true, sample_weight=None)`` returning a float.
+    {scorer}
 
     See Also
     --------
@@ -1101,6 +1096,7 @@ def make_pinball_scorer(alpha=None):
     )
 
 
+@_shared
 @validate_params(
     {"coverage": [Interval(Real, 0, 1, closed="neither")]},
     prefer_skip_nested_validation=True,
@@ -1120,8 +1116,7 @@ def make_interval_scorer(coverage=0.9):
 
     Returns
     -------
-    scorer : callable
-        ``scorer(estimator, X, y_true, sample_weight=None)`` returning a float.
+    {scorer}
 
     See Also
     --------
@@ -1192,8 +1187,7 @@ def make_energy_scorer(n_samples=100, beta=1.0, random_state=0):
 
     Returns
     -------
-    scorer : callable
-        ``scorer(estimator, X, y_true, sample_weight=None)`` returning a float.
+    {scorer}
 
     See Also
     --------
@@ -1227,6 +1221,7 @@ def make_energy_scorer(n_samples=100, beta=1.0, random_state=0):
     )
 
 
+@_shared
 @validate_params(
     {
         "n_samples": [Interval(Integral, 1, None, closed="left")],
@@ -1260,8 +1255,7 @@ def make_variogram_scorer(n_samples=100, p=0.5, random_state=0):
 
     Returns
     -------
-    scorer : callable
-        ``scorer(estimator, X, y_true, sample_weight=None)`` returning a float.
+    {scorer}
 
     See Also
     --------

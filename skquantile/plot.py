@@ -19,12 +19,32 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._docstrings import shared_parameters
 from ._validation import (
     check_coverages,
     check_levels,
     check_quantile_columns,
     check_vector,
 )
+
+#: Descriptions of the parameters that several plotting methods share
+#: (:func:`~skquantile._docstrings.shared_parameters`).
+_PARAMETERS = {
+    "ax": """ax : matplotlib Axes, default=None
+    Axes to draw on; a new figure is made when None.""",
+    "fan_color": """color : str, default="C0"
+    Colour of the bands and the median line.""",
+    "region_color": """color : str, default="C0"
+    Colour of the regions.""",
+    "calibration_drawing": """kind : {"reliability", "pit", "both"}, \
+default="reliability"
+    What to draw.
+ax : matplotlib Axes or sequence of two Axes, default=None
+    Axes to draw on; a new figure is made when None.
+n_bins : int, default=10
+    Number of bins of the PIT histogram.""",
+}
+_shared = shared_parameters(_PARAMETERS)
 
 __all__ = ["QuantileCalibrationDisplay", "QuantileFanDisplay", "RegionDisplay"]
 
@@ -90,6 +110,17 @@ def _single_target_quantiles(estimator, X, levels, display):
             f"predict_quantile returned an array of shape {quantiles.shape}."
         )
     return quantiles
+
+
+def _finish(display, ax, figure, xlabel):
+    """Label the axes of a one-panel display, add its legend and record its
+    Axes and Figure; returns the display."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(display.ylabel)
+    ax.legend(loc="best")
+    display.ax_ = ax
+    display.figure_ = figure
+    return display
 
 
 def _level_index(levels, level):
@@ -166,18 +197,17 @@ class QuantileFanDisplay:
         self.xlabel = xlabel
         self.ylabel = ylabel
 
+    @_shared
     def plot(self, ax=None, *, coverages=(0.5, 0.8, 0.95), color="C0"):
         """Draw the fan chart.
 
         Parameters
         ----------
-        ax : matplotlib Axes, default=None
-            Axes to draw on; a new figure is made when None.
+        {ax}
         coverages : sequence of float, default=(0.5, 0.8, 0.95)
             Coverages of the shaded central intervals; the levels
             ``(1 - c) / 2`` and ``(1 + c) / 2`` of each must be in ``levels``.
-        color : str, default="C0"
-            Colour of the bands and the median line.
+        {fan_color}
 
         Returns
         -------
@@ -226,14 +256,12 @@ class QuantileFanDisplay:
             self.scatter_ = ax.scatter(
                 x, y, s=8, color="black", alpha=0.6, zorder=3, label="observed"
             )
-        ax.set_xlabel(self.xlabel if self.xlabel is not None else "x")
-        ax.set_ylabel(self.ylabel)
-        ax.legend(loc="best")
-        self.ax_ = ax
-        self.figure_ = figure
-        return self
+        return _finish(
+            self, ax, figure, self.xlabel if self.xlabel is not None else "x"
+        )
 
     @classmethod
+    @_shared
     def from_estimator(
         cls,
         estimator,
@@ -262,10 +290,8 @@ class QuantileFanDisplay:
             over the row index.
         coverages : sequence of float, default=(0.5, 0.8, 0.95)
             Coverages of the shaded central intervals.
-        ax : matplotlib Axes, default=None
-            Axes to draw on; a new figure is made when None.
-        color : str, default="C0"
-            Colour of the bands and the median line.
+        {ax}
+        {fan_color}
 
         Returns
         -------
@@ -284,6 +310,7 @@ class QuantileFanDisplay:
         )
 
     @classmethod
+    @_shared
     def from_predictions(
         cls,
         x,
@@ -311,14 +338,12 @@ class QuantileFanDisplay:
             Observed targets, drawn as points.
         coverages : sequence of float, default=(0.5, 0.8, 0.95)
             Coverages of the shaded central intervals.
-        ax : matplotlib Axes, default=None
-            Axes to draw on; a new figure is made when None.
+        {ax}
         xlabel : str, default=None
             Label of the horizontal axis.
         ylabel : str, default="y"
             Label of the vertical axis.
-        color : str, default="C0"
-            Colour of the bands and the median line.
+        {fan_color}
 
         Returns
         -------
@@ -521,6 +546,7 @@ class QuantileCalibrationDisplay:
         return self
 
     @classmethod
+    @_shared
     def from_estimator(
         cls, estimator, X, y, *, levels=None, kind="reliability", ax=None, n_bins=10
     ):
@@ -537,12 +563,7 @@ class QuantileCalibrationDisplay:
             Observed targets.
         levels : array-like of shape (n_levels,), default=None
             Nominal levels; None means the 19 levels 0.05, 0.10, ..., 0.95.
-        kind : {"reliability", "pit", "both"}, default="reliability"
-            What to draw.
-        ax : matplotlib Axes or sequence of two Axes, default=None
-            Axes to draw on; a new figure is made when None.
-        n_bins : int, default=10
-            Number of bins of the PIT histogram.
+        {calibration_drawing}
 
         Returns
         -------
@@ -570,6 +591,7 @@ class QuantileCalibrationDisplay:
         )
 
     @classmethod
+    @_shared
     def from_predictions(
         cls, y, quantiles, levels, pit=None, *, kind="reliability", ax=None, n_bins=10
     ):
@@ -586,12 +608,7 @@ class QuantileCalibrationDisplay:
         pit : array-like of shape (n_samples,), default=None
             Predicted CDF at the observations; needed for ``kind="pit"`` and
             ``kind="both"``.
-        kind : {"reliability", "pit", "both"}, default="reliability"
-            What to draw.
-        ax : matplotlib Axes or sequence of two Axes, default=None
-            Axes to draw on; a new figure is made when None.
-        n_bins : int, default=10
-            Number of bins of the PIT histogram.
+        {calibration_drawing}
 
         Returns
         -------
@@ -664,15 +681,14 @@ class RegionDisplay:
         self.xlabel = xlabel
         self.ylabel = ylabel
 
+    @_shared
     def plot(self, ax=None, *, color="C0"):
         """Draw the regions.
 
         Parameters
         ----------
-        ax : matplotlib Axes, default=None
-            Axes to draw on; a new figure is made when None.
-        color : str, default="C0"
-            Colour of the regions.
+        {ax}
+        {region_color}
 
         Returns
         -------
@@ -712,14 +728,10 @@ class RegionDisplay:
                 zorder=3,
                 label="observed",
             )
-        ax.set_xlabel(self.xlabel)
-        ax.set_ylabel(self.ylabel)
-        ax.legend(loc="best")
-        self.ax_ = ax
-        self.figure_ = figure
-        return self
+        return _finish(self, ax, figure, self.xlabel)
 
     @classmethod
+    @_shared
     def from_estimator(
         cls,
         estimator,
@@ -746,10 +758,8 @@ class RegionDisplay:
             Points on each boundary.
         Y : array-like of shape (n_samples, 2), default=None
             Observations to draw as points.
-        ax : matplotlib Axes, default=None
-            Axes to draw on; a new figure is made when None.
-        color : str, default="C0"
-            Colour of the regions.
+        {ax}
+        {region_color}
 
         Returns
         -------
@@ -786,6 +796,7 @@ class RegionDisplay:
         return cls(contours=contours, Y=Y).plot(ax=ax, color=color)
 
     @classmethod
+    @_shared
     def from_predictions(
         cls, contours, Y=None, *, ax=None, xlabel="y[0]", ylabel="y[1]", color="C0"
     ):
@@ -798,14 +809,12 @@ class RegionDisplay:
             polygon; it is closed for drawing).
         Y : array-like of shape (n_samples, 2), default=None
             Observations to draw as points.
-        ax : matplotlib Axes, default=None
-            Axes to draw on; a new figure is made when None.
+        {ax}
         xlabel : str, default="y[0]"
             Label of the horizontal axis.
         ylabel : str, default="y[1]"
             Label of the vertical axis.
-        color : str, default="C0"
-            Colour of the regions.
+        {region_color}
 
         Returns
         -------

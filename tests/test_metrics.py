@@ -1124,18 +1124,27 @@ def test_shared_parameter_descriptions_leave_no_placeholder():
     from skquantile import datasets, metrics
     from skquantile._docstrings import shared_parameters
 
-    for module in (metrics, datasets):
-        for name in module.__all__:
-            doc = getattr(module, name).__doc__ or ""
-            placeholder = re.search(r"^\s*\{[A-Za-z_]\w*\}\s*$", doc, flags=re.M)
-            assert placeholder is None, (module.__name__, name)
+    documented = [
+        (module.__name__, name, getattr(module, name).__doc__)
+        for module in (metrics, datasets)
+        for name in module.__all__
+    ]
+    plot = pytest.importorskip("skquantile.plot")
+    documented += [
+        (name, method, getattr(getattr(plot, name), method).__doc__)
+        for name in plot.__all__
+        for method in ("plot", "from_estimator", "from_predictions")
+    ]
+    for module, name, doc in documented:
+        placeholder = re.search(r"^\s*\{[A-Za-z_]\w*\}\s*$", doc or "", flags=re.M)
+        assert placeholder is None, (module, name)
     assert "    y_true : array-like" in metrics.mean_pinball_loss.__doc__
 
-    def documented():
+    def undocumented():
         """Parameters
         ----------
         {unknown}
         """
 
     with pytest.raises(KeyError, match="unknown"):
-        shared_parameters({})(documented)
+        shared_parameters({})(undocumented)
