@@ -110,7 +110,7 @@ def _arguments():
     if args.models is not None:
         args.models = [name.strip() for name in args.models.split(",")]
     if args.datasets is not None:
-        from _data import MULTIOUTPUT_SETS, UCI_SETS
+        from harness.data import MULTIOUTPUT_SETS, UCI_SETS
 
         known = [*UCI_SETS, *MULTIOUTPUT_SETS, "correlated horizons", "two targets"]
         args.datasets = [name.strip() for name in args.datasets.split(",")]
@@ -169,22 +169,22 @@ def _complete(records, per_dataset=False):
 def main():
     args = _arguments()
     # Thread variables must be set before numpy and the model libraries load.
-    from _common import pin_threads
+    from harness.common import pin_threads
 
     pin_threads(args.threads)
 
     import json
 
-    import _report
-    from _common import (
+    from harness import report as _report
+    from harness.common import (
         ResultCache,
         data_dir,
         machine_description,
         results_dir,
         settings_hash,
     )
-    from _config import FULL, QUICK
-    from _models import MULTIOUTPUT, RETIRED, UNIVARIATE, for_protocol
+    from harness.config import FULL, QUICK
+    from harness.models import MULTIOUTPUT, RETIRED, UNIVARIATE, for_protocol
 
     protocol = QUICK if args.quick else FULL
     protocol = protocol.shortened(args.splits, args.scaling_budget)
@@ -208,7 +208,7 @@ def main():
             print(f"== {suite}", flush=True)
             cache = raw / f"{suite}.jsonl"
             if suite == "uci":
-                from _univariate import run_uci
+                from harness.univariate import run_uci
 
                 notes[suite] = run_uci(
                     protocol,
@@ -219,23 +219,23 @@ def main():
                     **subset,
                 )
             elif suite == "generators":
-                from _univariate import run_generators
+                from harness.univariate import run_generators
 
                 notes[suite] = run_generators(
                     protocol, args.threads, cache, args.models
                 )
             elif suite == "multioutput":
-                from _multioutput import run_multioutput
+                from harness.multioutput import run_multioutput
 
                 notes[suite] = run_multioutput(
                     protocol, folder, args.threads, cache, **subset
                 )
             elif suite == "scaling":
-                from _scaling import run_scaling
+                from harness.scaling import run_scaling
 
                 notes[suite] = run_scaling(protocol, args.threads, cache, args.models)
             elif suite == "overhead":
-                from overhead import run_overhead
+                from harness.overhead import run_overhead
 
                 notes[suite] = run_overhead(
                     protocol.overhead_sizes,

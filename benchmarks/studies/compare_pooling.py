@@ -27,7 +27,7 @@ import numpy as np
 
 # The suite's harness modules live in benchmarks/, one folder up.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import _data  # noqa: E402
+from harness import data as _data  # noqa: E402
 
 SHOWN = ("crps99", "calibration", "coverage90", "width90")
 
@@ -44,8 +44,8 @@ RECORD_FIELDS = {
 def compare_records(raw):
     """Markdown tables: the default's cached records against those of the
     default with the other pooling, per suite and data set."""
-    from _common import settings_hash
-    from _models import Incremental
+    from harness.common import settings_hash
+    from harness.models import Incremental
 
     from skquantile._piecewise_linear import POOLINGS
 
@@ -104,7 +104,7 @@ def compare_records(raw):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["--records"]:
-        from _common import BENCH_DIR
+        from harness.common import BENCH_DIR
 
         print(compare_records(BENCH_DIR / "results" / "raw"))
         return 0
@@ -115,7 +115,7 @@ def main(argv=None):
     if loaded is None:
         return 1
     X, y, splits = loaded
-    from _scoring import LEVELS, MIDPOINTS, score_quantiles
+    from harness.scoring import LEVELS, MIDPOINTS, score_quantiles
     from sklearn.preprocessing import StandardScaler
 
     from skquantile import IncrementalQuantileRegressor

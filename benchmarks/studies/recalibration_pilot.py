@@ -30,7 +30,7 @@ import numpy as np
 
 # The suite's harness modules live in benchmarks/, one folder up.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import _data  # noqa: E402
+from harness import data as _data  # noqa: E402
 
 SHOWN = ("crps99", "calibration", "coverage90")
 WAYS = ("default", "fit 90%", "recalibrated")
@@ -45,8 +45,8 @@ def recalibrated_levels(pit, levels):
 
 def score_split(X, y, train, test, split):
     """Scores of the 90% fit on the test rows, with and without recalibration."""
-    from _common import fit_holding_out
-    from _scoring import LEVELS, MIDPOINTS, score_quantiles
+    from harness.common import fit_holding_out
+    from harness.scoring import LEVELS, MIDPOINTS, score_quantiles
 
     from skquantile import IncrementalQuantileRegressor
 
@@ -76,8 +76,8 @@ def main():
     if loaded is None:
         return 1
     X, y, splits = loaded
-    from _common import default_records
-    from _models import Incremental
+    from harness.common import default_records
+    from harness.models import Incremental
 
     reference = default_records("uci", Incremental, args.dataset)
     header = " | ".join(f"{field} {way}" for field in SHOWN for way in WAYS)

@@ -30,7 +30,7 @@ import numpy as np
 
 # The suite's harness modules live in benchmarks/, one folder up.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import _data  # noqa: E402
+from harness import data as _data  # noqa: E402
 
 
 def _select(losses, tol, patience):
@@ -98,7 +98,7 @@ def _fit_whole_budget(X, y, seed):
 
 
 def _score_at(model, snapshots, best_epochs, X_test, y_test):
-    from _scoring import LEVELS, MIDPOINTS, score_quantiles
+    from harness.scoring import LEVELS, MIDPOINTS, score_quantiles
 
     state = copy.deepcopy(snapshots[-1])
     for key in state:

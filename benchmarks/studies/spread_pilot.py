@@ -39,7 +39,7 @@ import numpy as np
 
 # The suite's harness modules live in benchmarks/, one folder up.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import _data  # noqa: E402
+from harness import data as _data  # noqa: E402
 
 HELD_OUT = 0.1
 N_DRAWS = 200
@@ -92,8 +92,8 @@ def best_factor(widened, way, Y, seed):
 
 def score_split(X, Y, train, test, split):
     """Scores of the 90% fit on the test rows, as it is and widened."""
-    from _common import fit_holding_out
-    from _scoring import score_joint
+    from harness.common import fit_holding_out
+    from harness.scoring import score_joint
 
     from skquantile import ConvexQuantileRegressor
 
@@ -137,8 +137,8 @@ def main():
         return 1
     X, Y = loaded
     splits = _data.standard_splits(len(Y), 20)
-    from _common import default_records
-    from _models import Convex
+    from harness.common import default_records
+    from harness.models import Convex
 
     reference = default_records("multioutput", Convex, args.dataset)
     header = " | ".join(f"{field} {way}" for field in SHOWN for way in WAYS)

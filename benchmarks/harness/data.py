@@ -16,7 +16,8 @@ import os
 from pathlib import Path
 
 import numpy as np
-from _common import data_dir, warn_missing
+
+from .common import data_dir, warn_missing
 
 #: UCI file stems in table order, with the published number of splits.
 UCI_SETS = {

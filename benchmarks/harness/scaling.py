@@ -1,6 +1,6 @@
 """Scaling runs: fit time and peak memory against n, and predict time.
 
-Each (model, n) point runs :mod:`_scaling_worker` in a fresh Python process,
+Each (model, n) point runs :mod:`scaling_worker` in a fresh Python process,
 so that its peak resident memory (``VmHWM``, the high-water mark of that
 process's own address space) belongs to that fit alone. The small sizes are
 measured several times, in rounds over all models (see
@@ -15,14 +15,16 @@ import subprocess
 import sys
 
 import numpy as np
-from _common import BENCH_DIR, ResultCache, settings_hash, total_memory_bytes
-from _models import UNIVARIATE, available_models
+
+from .common import BENCH_DIR, ResultCache, settings_hash, total_memory_bytes
+from .models import UNIVARIATE, available_models
 
 
 def _run_worker(name, n, threads, predict_rows, timeout):
     command = [
         sys.executable,
-        str(BENCH_DIR / "_scaling_worker.py"),
+        "-m",
+        "harness.scaling_worker",
         "--model",
         name,
         "--n",
@@ -34,7 +36,12 @@ def _run_worker(name, n, threads, predict_rows, timeout):
     ]
     try:
         done = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, check=False
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            cwd=BENCH_DIR,
         )
     except subprocess.TimeoutExpired:
         return {"status": "timeout", "reason": f"killed after {timeout:.0f} s"}

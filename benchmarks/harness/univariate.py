@@ -7,10 +7,10 @@ written as soon as it is computed; a rerun skips what is already cached.
 import sys
 import traceback
 
-import _data
-from _common import ResultCache, machine_label, settings_hash
-from _models import UNIVARIATE, available_models, for_protocol
-from _scoring import (
+from . import data as _data
+from .common import ResultCache, machine_label, settings_hash
+from .models import UNIVARIATE, available_models, for_protocol
+from .scoring import (
     LEVELS,
     MIDPOINTS,
     median_time,

@@ -123,8 +123,8 @@ def run_overhead(sizes, repeats, threads, cache_path, max_epochs=None):
 
     ``max_epochs`` caps the epochs of both loops (``None``: the estimator's
     own budget, ``max_epochs="auto"``)."""
-    from _common import ResultCache, settings_hash
-    from _models import Incremental
+    from .common import ResultCache, settings_hash
+    from .models import Incremental
 
     cache = ResultCache(cache_path)
     for n_rows in sizes:
@@ -164,7 +164,7 @@ def main():
     )
     args = parser.parse_args()
 
-    from _common import pin_threads
+    from .common import pin_threads
 
     pin_threads(args.threads)
     records = [measure(n, args.repeats, max_epochs=args.max_epochs) for n in args.sizes]

@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 
 #: Folder of the benchmark scripts, and of the repository root above it.
-BENCH_DIR = Path(__file__).resolve().parent
+BENCH_DIR = Path(__file__).resolve().parent.parent
 REPO_ROOT = BENCH_DIR.parent
 #: Default data folder, relative to the repository root.
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"

@@ -13,7 +13,8 @@ invalidates the cached results of that model only).
 """
 
 import numpy as np
-from _scoring import LEVELS
+
+from .scoring import LEVELS
 
 
 def _convex_class():
@@ -159,7 +160,7 @@ class Incremental(SkquantileModel):
 
     def joint_region_contains(self, X, Y, coverage=0.9):
         """Box of marginal intervals whose product of coverages is ``coverage``."""
-        from _scoring import box_contains, joint_box_levels
+        from .scoring import box_contains, joint_box_levels
 
         estimator, X = self._split(X)
         levels = joint_box_levels(estimator.n_outputs_, coverage)

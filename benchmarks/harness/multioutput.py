@@ -10,10 +10,10 @@ For the generated sets the true law is scored too (``oracle``).
 
 import traceback
 
-import _data
-from _common import ResultCache, settings_hash
-from _models import MULTIOUTPUT, available_models, for_protocol
-from _scoring import median_time, pickled_megabytes, score_joint, timed
+from . import data as _data
+from .common import ResultCache, settings_hash
+from .models import MULTIOUTPUT, available_models, for_protocol
+from .scoring import median_time, pickled_megabytes, score_joint, timed
 
 ORACLE = "oracle (true law)"
 

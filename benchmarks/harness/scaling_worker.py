@@ -1,8 +1,9 @@
 """One scaling point in a fresh process: fit one model on n rows, report JSON.
 
-Run by :mod:`_scaling`; not meant to be called by hand, though it can be::
+Run by :mod:`scaling`; not meant to be called by hand, though it can be,
+from ``benchmarks/``::
 
-    python benchmarks/_scaling_worker.py --model "LightGBM x19" --n 10000
+    python -m harness.scaling_worker --model "LightGBM x19" --n 10000
 
 The last line of the output is a JSON object with
 
@@ -54,14 +55,14 @@ def main():
     parser.add_argument("--predict-rows", type=int, default=0)
     args = parser.parse_args()
 
-    from _common import pin_threads
+    from .common import pin_threads
 
     pin_threads(args.threads)
 
-    from _models import model_by_name
-    from _scoring import LEVELS, MIDPOINTS, median_time, timed
-
     from skquantile.datasets import make_heteroscedastic
+
+    from .models import model_by_name
+    from .scoring import LEVELS, MIDPOINTS, median_time, timed
 
     cls = model_by_name(args.model)
     X, y, _ = make_heteroscedastic(300, n_features=args.features, random_state=99)

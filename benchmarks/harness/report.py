@@ -9,8 +9,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from _data import UCI_SETS
-from _models import (
+from scipy.stats import rankdata
+
+from .data import UCI_SETS
+from .models import (
     SKQUANTILE_NAMES,
     UNIVARIATE,
     Convex,
@@ -19,8 +21,7 @@ from _models import (
     LightGBM,
     QuantileForest,
 )
-from _scaling import median_record
-from scipy.stats import rankdata
+from .scaling import median_record
 
 IQR = Incremental.name
 CONVEX = Convex.name
@@ -532,7 +533,7 @@ def scaling_report(records, header, notes, plots):
     text = f"# Scaling\n\n{header}\n\n" + _notes_section(notes)
     text += (
         "Synthetic data: `make_heteroscedastic(n, n_features=20)`. Each point "
-        "runs in a fresh Python process (`_scaling_worker.py`): a warm-up fit "
+        "runs in a fresh Python process (`harness/scaling_worker.py`): a warm-up fit "
         "on 300 rows, then the data, then the timed fit. *peak MB* is the peak "
         "resident memory of that process up to the end of the fit "
         "(`VmHWM` of `/proc/self/status`, the high-water mark of the worker's "
@@ -666,8 +667,8 @@ def scaling_plots(records, folder):
 
 def overhead_report(records, header):
     """Markdown of the training-overhead measurement."""
-    from overhead import __doc__ as method
-    from overhead import markdown
+    from .overhead import __doc__ as method
+    from .overhead import markdown
 
     records = [r for r in records if r.get("suite") == "overhead"]
     intro = method.split("Run alone")[0].strip()
