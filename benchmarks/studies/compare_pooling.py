@@ -29,6 +29,9 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness import data as _data  # noqa: E402
 
+#: The two values of ``IncrementalQuantileRegressor(pooling=...)``.
+POOLINGS = ("quantiles", "mixture")
+
 SHOWN = ("crps99", "calibration", "coverage90", "width90")
 
 
@@ -46,8 +49,6 @@ def compare_records(raw):
     default with the other pooling, per suite and data set."""
     from harness.common import settings_hash
     from harness.models import Incremental
-
-    from skquantile._piecewise_linear import POOLINGS
 
     default = Incremental(1, 0)._estimator().pooling
     other = next(p for p in POOLINGS if p != default)
@@ -119,7 +120,6 @@ def main(argv=None):
     from sklearn.preprocessing import StandardScaler
 
     from skquantile import IncrementalQuantileRegressor
-    from skquantile._piecewise_linear import POOLINGS
 
     header = " | ".join(f"{m} {p}" for m in SHOWN for p in POOLINGS)
     print(f"| split | members | {header} |\n|" + "---|" * (2 + 2 * len(SHOWN)))
