@@ -249,11 +249,9 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             return self._check_layer_sizes(
                 self.hidden_layer_sizes, "hidden_layer_sizes"
             )
-        sizes = (
-            auto
-            if isinstance(self.hidden_layer_sizes, str)
-            else (self.hidden_layer_sizes)
-        )
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, str):  # "auto"
+            sizes = auto
         self.hidden_layer_sizes_ = self._check_layer_sizes(sizes, "hidden_layer_sizes")
         return self.hidden_layer_sizes_
 
@@ -315,9 +313,6 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                 f"device={self.device!r} was requested, but torch sees no CUDA GPU."
             )
 
-    def _standardise_features(self, X, dtype=np.float32):
-        return ((X - self._x_mean) / self._x_scale).astype(dtype)
-
     def _validated_features(self, X, reset=False):
         """Validate the features ``X``, naming ``X`` in every error.
 
@@ -336,7 +331,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
         if reset:
             return X
-        return self._standardise_features(X.astype(np.float64), np.float64)
+        return (X.astype(np.float64) - self._x_mean) / self._x_scale
 
     def _check_targets(self, y, n_rows, name="y"):
         """Validate one target value (or vector) per row, shaped like ``y`` in fit.

@@ -110,17 +110,17 @@ def plan_fit(X, Y, sample_weight, auto, params):
     # in standardised units then vanishes in target units.
     y_mean, y_scale = weighted_location_scale(Y, weight, 1e-9)
     features = ((X - x_mean) / x_scale).astype(np.float32)
+    z = (Y - y_mean) / y_scale
     # The weight is rescaled to mean one: only relative weights matter for
     # the weighted mean loss, and this keeps its magnitude ordinary.
-    z = (Y - y_mean) / y_scale
-    target = pack_target(z, weight / weight.mean())
+    row_weight = weight / weight.mean()
 
     seed = check_random_state(params["random_state"]).randint(np.iinfo(np.int32).max)
     n_members = params["n_members"]
     if n_members == "auto" and not auto.ensemble:
         n_members = 1
     n_members = resolve_n_members(n_members, len(features))
-    validation, per_member = None, False
+    masks = split = None
     if params["early_stopping"] and n_members > 1:
         masks = member_masks(
             len(features),
@@ -128,19 +128,21 @@ def plan_fit(X, Y, sample_weight, auto, params):
             params["validation_fraction"],
             np.random.RandomState(seed),
         )
-        if masks is not None:
-            target = pack_target(z, weight / weight.mean(), masks)
-            held_out = masks.min(axis=1) == 0
-            validation = (features[held_out], target[held_out])
-            per_member = True
     elif params["early_stopping"]:
         split = train_validation_split(
             len(features), params["validation_fraction"], np.random.RandomState(seed)
         )
-        if split is not None:
-            train, valid = split
-            validation = (features[valid], target[valid])
-            features, target = features[train], target[train]
+    target = pack_target(z, row_weight, masks)
+    validation = None
+    if masks is not None:
+        # Every row trains the members that did not hold it out; the rows
+        # held out by some member score those members.
+        held_out = masks.min(axis=1) == 0
+        validation = (features[held_out], target[held_out])
+    elif split is not None:
+        train, valid = split
+        validation = (features[valid], target[valid])
+        features, target = features[train], target[train]
 
     n_rows = len(features)
     batch_size = resolve_batch_size(params["batch_size"], n_rows)
@@ -158,7 +160,7 @@ def plan_fit(X, Y, sample_weight, auto, params):
         features=features,
         target=target,
         validation=validation,
-        per_member_validation=per_member,
+        per_member_validation=masks is not None,
         seed=seed,
         n_members=n_members,
         batch_size=batch_size,
