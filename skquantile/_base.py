@@ -1,6 +1,7 @@
 """Shared fitting machinery of the neural quantile-function estimators."""
 
 import functools
+import hashlib
 from abc import abstractmethod
 from numbers import Integral, Real
 
@@ -13,7 +14,7 @@ from skorch.history import History
 
 from . import _training
 from ._layers import ACTIVATIONS
-from ._plan import AutoDefaults, plan_fit
+from ._plan import AutoDefaults, held_out_rows, plan_fit
 from ._threads import with_threads
 from ._validation import (
     check_coverage,
@@ -24,6 +25,16 @@ from ._validation import (
     naming_errors,
     reject_strings,
 )
+
+
+def _data_digest(X, Y, sample_weight):
+    """A fingerprint of training data, to recognise them after the fit."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in (X, Y, sample_weight):
+        array = np.ascontiguousarray(array)
+        digest.update(str((array.dtype, array.shape)).encode())
+        digest.update(array.data)
+    return digest.hexdigest()
 
 
 def _restore_on_failure(fit):
@@ -152,6 +163,8 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         plan = plan_fit(
             X, Y, sample_weight, self._auto_defaults(), self.get_params(deep=False)
         )
+        self._fit_seed = plan.seed
+        self._fit_digest = _data_digest(X, Y, sample_weight)
         self._x_mean, self._x_scale = plan.x_mean, plan.x_scale
         self._y_mean, self._y_scale = plan.y_mean, plan.y_scale
         self.n_members_ = plan.n_members
@@ -181,6 +194,8 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         "feature_names_in_",
         "n_outputs_",
         "_y_ndim",
+        "_fit_seed",
+        "_fit_digest",
         "_x_mean",
         "_x_scale",
         "_y_mean",
@@ -346,6 +361,68 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                 f"X), got {y.shape}."
             )
         return y
+
+    def _held_out_scores(self, X, y, sample_weight=None):
+        """Calibration scores of the rows that the fit held out.
+
+        ``X``, ``y`` and ``sample_weight`` must be the data ``fit`` was
+        called with; the held-out rows are drawn again from them exactly as
+        the fit drew them (:func:`~skquantile._plan.held_out_rows`), and each
+        is scored (:meth:`_calibration_scores`) by the members that did not
+        train on it, pooled as the ensemble pools its members.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_held_out, n_scores)
+        weight : ndarray of shape (n_held_out,)
+            The rows' weights in units of an average training row (an
+            unweighted row counts one; merged duplicates count their number).
+        """
+        check_is_fitted(self)
+        if not hasattr(self, "_fit_seed"):
+            raise ValueError(
+                f"This {type(self).__name__} was saved by a version of skquantile "
+                "that did not record its held-out rows; refit it to calibrate on "
+                "them, or calibrate on separate rows."
+            )
+        with naming_errors("X"):
+            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        Y = check_numeric_array(y, "y", ensure_2d=False)
+        Y = Y.reshape(len(Y), -1) if len(Y) == len(X) else Y
+        sample_weight = check_sample_weight(sample_weight, X)
+        if len(Y) != len(X) or _data_digest(X, Y, sample_weight) != self._fit_digest:
+            raise ValueError(
+                "The held-out rows of a fit can only be scored on the data the "
+                "estimator was fitted on (X, y and sample_weight as passed to "
+                "fit), and these data differ."
+            )
+        rows = held_out_rows(
+            X,
+            Y,
+            sample_weight,
+            self.get_params(deep=False),
+            self.n_members_,
+            self._fit_seed,
+        )
+        if rows is None:
+            raise ValueError(
+                f"This {type(self).__name__} held no rows out while training "
+                "(early_stopping=False, or too few rows), so it has no held-out "
+                "rows to calibrate on."
+            )
+        X_held, Y_held, weight, held_out = rows
+        features = (X_held - self._x_mean) / self._x_scale
+        scores = self._calibration_scores(features, Y_held, held_out)
+        return scores, weight / sample_weight[sample_weight > 0].mean()
+
+    def _calibration_scores(self, features, Y, members=None):
+        """Scores of observed targets ``Y`` (n, n_outputs) under the model,
+        uniform on (0, 1) if the model is calibrated: one column per
+        target's probability integral transform, or one column for the
+        central regions of a joint model. ``features`` are validated and
+        standardised; ``members`` (boolean, (n, n_members)) restricts each
+        row to some members, pooled as the ensemble pools them."""
+        raise NotImplementedError
 
     def _float64_chunks(self, features, cpu_chunk_size=4096, other_chunk_size=65536):
         """Yield ``(rows, module, chunk)``: a float64 copy of the fitted module

@@ -509,10 +509,32 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
             self._y_mean + self._y_scale * np.concatenate(outputs)
         )
 
-    def _inverse(self, features, Y):
+    def _calibration_scores(self, features, Y, members=None):
+        """One column: ``Phi(u)`` for one target, the probability ``chi2_d``
+        of the latent ball ``|u|`` for ``d`` targets (the coverage of the
+        smallest central region that holds ``y``), where ``Q(u | x) = y``;
+        see :meth:`BaseQuantileNetwork._calibration_scores`."""
+        if members is None:
+            latent = self._inverse(features, Y)
+        else:
+            latent = np.empty_like(Y, dtype=np.float64)
+            groups, group_of_row = np.unique(members, axis=0, return_inverse=True)
+            for group, subset in enumerate(groups):
+                rows = np.flatnonzero(group_of_row.ravel() == group)
+                latent[rows] = self._inverse(
+                    features[rows], Y[rows], np.flatnonzero(subset)
+                )
+        if self.n_outputs_ == 1:
+            return special.ndtr(latent)
+        return stats.chi2.cdf((latent**2).sum(-1), self.n_outputs_)[:, None]
+
+    def _inverse(self, features, Y, members=None):
         """Latent preimage ``u`` with ``Q(u | x) = y`` in float64
-        (:meth:`ConvexPotentialNetwork.inverse`)."""
+        (:meth:`ConvexPotentialNetwork.inverse`), for the ensemble or for
+        the pool of some ``members`` (indices)."""
         module = float64_copy(self.net_.module_)
+        if members is not None and module.n_members > 1:
+            module.pooled_members = torch.as_tensor(members, device=self.net_.device)
         device = self.net_.device
         z = torch.as_tensor(
             (Y.reshape(len(Y), -1) - self._y_mean) / self._y_scale, device=device

@@ -111,6 +111,11 @@ class ConvexPotentialNetwork(nn.Module):
         self.output_gate = member_linear(width, sizes[-1], n_members)
         self.output_weight = nn.Parameter(torch.full((*members, sizes[-1]), -3.0))
 
+    #: Indices of the members whose mean potential is the ensemble's (all
+    #: members if ``None``); set on a copy to score rows by the members that
+    #: did not train on them.
+    pooled_members = None
+
     def forward(self, X, latent=None):
         context = self.context(X)
         if latent is None:
@@ -232,7 +237,10 @@ class ConvexPotentialNetwork(nn.Module):
         members' mean: the ensemble's potential and map."""
         if self.n_members > 1 and latent.ndim == 3:
             shared = latent.expand(self.n_members, *latent.shape)
-            return function(shared, context).mean(0)
+            values = function(shared, context)
+            if self.pooled_members is not None:
+                values = values[self.pooled_members]
+            return values.mean(0)
         return function(latent, context)
 
     def _potential(self, latent, context):

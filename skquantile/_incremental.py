@@ -329,12 +329,9 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         """
         features = self._validated_features(X)
         y = self._check_targets(y, len(features))
-        z = (y.reshape(len(y), -1) - self._y_mean) / self._y_scale
-        cdf = np.empty_like(z)
-        for rows, quantile_function in self._module_outputs(features):
-            values = torch.as_tensor(z[rows, :, None], device=self.net_.device)
-            cdf[rows] = quantile_function.cdf(values)[..., 0].cpu().numpy()
-        return cdf.reshape(y.shape)
+        return self._calibration_scores(features, y.reshape(len(y), -1)).reshape(
+            y.shape
+        )
 
     @with_threads
     def sample(self, X, n_samples=1, random_state=None):
@@ -364,6 +361,34 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
 
         draws = self._quantiles(features, levels)
         return draws[:, 0] if self._y_ndim == 1 else np.moveaxis(draws, 1, 2)
+
+    def _calibration_scores(self, features, Y, members=None):
+        """Each target's probability integral transform ``F(y | x)``, shape
+        (n, n_outputs); see :meth:`BaseQuantileNetwork._calibration_scores`."""
+        z = (Y - self._y_mean) / self._y_scale
+        if members is None:
+            return self._pooled_cdf(features, z)
+        scores = np.empty_like(z)
+        groups, group_of_row = np.unique(members, axis=0, return_inverse=True)
+        for group, subset in enumerate(groups):
+            rows = np.flatnonzero(group_of_row.ravel() == group)
+            scores[rows] = self._pooled_cdf(
+                features[rows], z[rows], np.flatnonzero(subset)
+            )
+        return scores
+
+    def _pooled_cdf(self, features, z, members=None):
+        """``F(z | x)`` in standardised units, of the ensemble or of the pool
+        of some ``members`` (indices)."""
+        cdf = np.empty_like(z)
+        for rows, module, chunk in self._float64_chunks(features):
+            if members is None:
+                quantile_function = module(chunk)
+            else:
+                quantile_function = module.pooled_quantile_functions(chunk, members)
+            values = torch.as_tensor(z[rows, :, None], device=chunk.device)
+            cdf[rows] = quantile_function.cdf(values)[..., 0].cpu().numpy()
+        return cdf
 
     def _check_structure(self):
         self.knot_levels_ = self._check_knots()

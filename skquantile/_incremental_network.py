@@ -14,6 +14,7 @@ from ._piecewise_linear import (
     average_quantile_functions,
     crps_closed_form,
     mix_quantile_functions,
+    select_members,
 )
 
 #: Smallest increment between consecutive knot values (standardised units). It
@@ -130,6 +131,20 @@ class IncrementalQuantileNetwork(nn.Module):
                 return mix_quantile_functions(quantile_function)
             return average_quantile_functions(quantile_function, self.n_pieces)
         return quantile_function
+
+    def pooled_quantile_functions(self, X, members):
+        """The quantile functions of some members, pooled as the ensemble
+        pools all of them: ``members`` is a sequence of member indices."""
+        functions = self.member_quantile_functions(X)
+        if self.n_members == 1:
+            return functions
+        members = [int(member) for member in members]
+        if len(members) == 1:
+            return select_members(functions, members[0])
+        functions = select_members(functions, members)
+        if self.pooling == "mixture":
+            return mix_quantile_functions(functions)
+        return average_quantile_functions(functions, self.n_pieces)
 
     def member_outputs(self, X):
         """What the members are scored on: :meth:`member_quantile_functions`."""

@@ -384,6 +384,20 @@ def mix_quantile_functions(members):
     return _mix(members)
 
 
+def select_members(members, index):
+    """Some members (``index`` along the leading axis) of an ensemble's
+    functions; shared levels (without a members axis) stay shared."""
+    levels = members.levels
+    if levels.ndim == members.values.ndim:
+        levels = levels[index]
+    return PiecewiseLinearQuantileFunction(
+        levels,
+        members.values[index],
+        members.left_scale[index],
+        members.right_scale[index],
+    )
+
+
 def _member_rows(members, rows):
     """The members' functions of some rows (the axis after the members)."""
     levels = members.levels

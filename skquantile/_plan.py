@@ -120,18 +120,7 @@ def plan_fit(X, Y, sample_weight, auto, params):
     if n_members == "auto" and not auto.ensemble:
         n_members = 1
     n_members = resolve_n_members(n_members, len(features))
-    masks = split = None
-    if params["early_stopping"] and n_members > 1:
-        masks = member_masks(
-            len(features),
-            n_members,
-            params["validation_fraction"],
-            np.random.RandomState(seed),
-        )
-    elif params["early_stopping"]:
-        split = train_validation_split(
-            len(features), params["validation_fraction"], np.random.RandomState(seed)
-        )
+    masks, split = draw_held_out_rows(len(features), n_members, params, seed)
     target = pack_target(z, row_weight, masks)
     validation = None
     if masks is not None:
@@ -174,6 +163,46 @@ def plan_fit(X, Y, sample_weight, auto, params):
         ),
         patience_growth=patience_growth,
     )
+
+
+def draw_held_out_rows(n_rows, n_members, params, seed):
+    """The rows that early stopping holds out: ``(masks, split)``.
+
+    For an ensemble, ``masks`` (:func:`member_masks`) says which rows train
+    which member and ``split`` is ``None``; for one network, ``split`` is
+    ``(train, validation)`` row indices (:func:`train_validation_split`) and
+    ``masks`` is ``None``. Both are ``None`` without early stopping or with
+    too few rows. The draws depend only on the arguments, so the held-out
+    rows of a fit can be drawn again after it (:func:`held_out_rows`).
+    """
+    if not params["early_stopping"]:
+        return None, None
+    rng = np.random.RandomState(seed)
+    if n_members > 1:
+        return member_masks(n_rows, n_members, params["validation_fraction"], rng), None
+    return None, train_validation_split(n_rows, params["validation_fraction"], rng)
+
+
+def held_out_rows(X, Y, sample_weight, params, n_members, seed):
+    """The rows a fit held out, as planned by :func:`plan_fit`, in data units.
+
+    ``X``, ``Y`` and ``sample_weight`` are the validated training data of
+    the fit, ``params`` its parameters, ``n_members`` and ``seed`` what it
+    resolved and drew. Returns ``(X, Y, weight, held_out)``: the held-out
+    rows (duplicates merged, as in training) with their weights, and a
+    boolean array of shape (n_held_out, n_members) that says which members
+    held each row out (so did not train on it). ``None`` if the fit held no
+    rows out.
+    """
+    X, Y, weight = merge_duplicate_rows(X.astype(np.float64), Y, sample_weight)
+    masks, split = draw_held_out_rows(len(X), n_members, params, seed)
+    if masks is not None:
+        held = masks.min(axis=1) == 0
+        return X[held], Y[held], weight[held], masks[held] == 0
+    if split is not None:
+        valid = split[1]
+        return X[valid], Y[valid], weight[valid], np.ones((len(valid), 1), bool)
+    return None
 
 
 def weighted_location_scale(values, weight, constant_scale):

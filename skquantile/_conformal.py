@@ -1,0 +1,704 @@
+"""Conformal calibration of a whole quantile function, and of joint regions.
+
+A fitted model turns an observation ``y`` at ``x`` into a score in (0, 1):
+the probability integral transform ``F(y | x)`` of each target, or, for the
+joint law of :class:`~skquantile.ConvexQuantileRegressor`, the probability
+of the smallest central region that holds ``y``. Under a calibrated model
+the scores are uniform. :class:`LevelMap` reads their empirical
+distribution on calibration rows that the predicting model did not train
+on, and maps every level through it with the finite-sample rank correction
+of split conformal prediction (distributional conformal prediction,
+Chernozhukov, Wuethrich and Zhu, PNAS 2021). For exchangeable rows the
+recalibrated quantile at level ``a`` then lies above the observation with
+probability at least ``a``. :class:`CalibratedQuantileRegressor` is the
+meta-estimator that users see.
+"""
+
+import warnings
+
+import numpy as np
+from scipy import special, stats
+from sklearn.base import (
+    BaseEstimator,
+    MetaEstimatorMixin,
+    RegressorMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.model_selection import check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import HasMethods, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import BaseQuantileNetwork
+from ._incremental import IncrementalQuantileRegressor
+from ._threads import resolve_threads, torch_threads
+from ._validation import (
+    check_coverage,
+    check_levels,
+    check_n_samples,
+    check_sample_weight,
+)
+
+try:  # scikit-learn >= 1.6
+    from sklearn.frozen import FrozenEstimator
+except ImportError:  # pragma: no cover
+    FrozenEstimator = None
+
+#: Mapped levels stay this far inside (0, 1), where every quantile is finite.
+_LEVEL_FLOOR = np.finfo(np.float64).tiny
+_LEVEL_CEILING = 1.0 - 2.0**-53
+
+
+class LevelMap:
+    """The conformal map of levels from calibration scores.
+
+    With the ``n`` scores sorted, ``s_(1) <= ... <= s_(n)``, split
+    conformal prediction certifies level ``a`` with the score of rank
+    ``ceil((n + 1) a)``: a new exchangeable score is at most that one with
+    probability at least ``a`` (and less than the score of rank
+    ``floor((n + 1) a) + 1`` with probability at most ``a``). Two
+    continuous, increasing maps of (0, 1) onto itself interpolate these
+    ranks linearly:
+
+    - :meth:`upper` passes through ``((k - 1) / (n + 1), s_(k))``, so
+      ``upper(a) >= s_(ceil((n + 1) a))``: ``P(score <= upper(a)) >= a`` for
+      every ``a`` in ``[1 / (n + 1), n / (n + 1)]``;
+    - :meth:`lower` passes through ``(k / (n + 1), s_(k))``, so
+      ``P(score < lower(a)) <= a`` for every ``a``.
+
+    Both end at ``(0, 0)`` and ``(1, 1)``. Weighted rows count as that many
+    rows: ranks become cumulative weights and ``n`` the total weight.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n,)
+        Calibration scores in [0, 1].
+    weight : array-like of shape (n,)
+        Positive weights, in units of one row.
+    """
+
+    def __init__(self, scores, weight):
+        order = np.argsort(scores, kind="stable")
+        scores = np.clip(np.asarray(scores, dtype=np.float64)[order], 0.0, 1.0)
+        weight = np.asarray(weight, dtype=np.float64)[order]
+        self.n_rows = len(scores)
+        self.total_weight = float(weight.sum())
+        below = np.cumsum(weight) / (self.total_weight + 1.0)
+        above = below - weight / (self.total_weight + 1.0)
+        # Knots: (position, score), from (0, 0) to (1, 1).
+        self._upper = (
+            np.concatenate([[0.0], above[1:], [1.0]]),
+            np.concatenate([[0.0], scores[1:], [1.0]]),
+        )
+        self._lower = (
+            np.concatenate([[0.0], below, [1.0]]),
+            np.concatenate([[0.0], scores, [1.0]]),
+        )
+        #: The levels the map certifies: [first, last].
+        self.certified = (float(below[0]), float(below[-1]))
+
+    def upper(self, levels):
+        """Levels whose quantiles lie above a new observation with
+        probability at least ``levels``."""
+        return _inside(np.interp(levels, *self._upper))
+
+    def lower(self, levels):
+        """Levels whose quantiles lie below a new observation with
+        probability at least ``1 - levels``."""
+        return _inside(np.interp(levels, *self._lower))
+
+    def inverse_upper(self, scores):
+        """The inverse of :meth:`upper`: the calibrated level of a score."""
+        positions, knots = self._upper
+        return np.interp(scores, knots, positions)
+
+
+def _inside(levels):
+    return np.clip(levels, _LEVEL_FLOOR, _LEVEL_CEILING)
+
+
+def _final_step(estimator):
+    """The skquantile estimator at the end of ``estimator`` (itself, the last
+    step of a :class:`~sklearn.pipeline.Pipeline`, or the estimator of a
+    :class:`~sklearn.frozen.FrozenEstimator`)."""
+    if isinstance(estimator, Pipeline):
+        return _final_step(estimator.steps[-1][1])
+    if FrozenEstimator is not None and isinstance(estimator, FrozenEstimator):
+        return _final_step(estimator.estimator)
+    return estimator
+
+
+def _transform(estimator, X):
+    """``X`` as the final step of ``estimator`` sees it."""
+    if isinstance(estimator, Pipeline):
+        return _transform(estimator.steps[-1][1], estimator[:-1].transform(X))
+    if FrozenEstimator is not None and isinstance(estimator, FrozenEstimator):
+        return _transform(estimator.estimator, X)
+    return X
+
+
+def _fit(estimator, X, y, sample_weight):
+    """Fit ``estimator`` (a skquantile estimator or a pipeline ending in
+    one), passing ``sample_weight`` to the final step."""
+    if sample_weight is None:
+        return estimator.fit(X, y)
+    if isinstance(estimator, Pipeline):
+        name = estimator.steps[-1][0]
+        return estimator.fit(X, y, **{f"{name}__sample_weight": sample_weight})
+    return estimator.fit(X, y, sample_weight=sample_weight)
+
+
+def _scores_of_rows(estimator, X, y, sample_weight):
+    """Calibration scores and weights of the rows ``(X, y)`` under the fitted
+    ``estimator`` (the model as a whole: none of its members is left out)."""
+    final = _final_step(estimator)
+    features = final._validated_features(_transform(estimator, X))
+    Y = final._check_targets(y, len(features))
+    weight = check_sample_weight(sample_weight, features)
+    keep = weight > 0
+    with torch_threads(resolve_threads(final.n_jobs)):
+        scores = final._calibration_scores(features[keep], Y.reshape(len(Y), -1)[keep])
+    return scores, weight[keep] / weight[keep].mean()
+
+
+class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+    """Conformal recalibration of a whole conditional quantile function.
+
+    Wraps a skquantile estimator (or a :class:`~sklearn.pipeline.Pipeline`
+    that ends in one) and recalibrates its levels on rows it did not train
+    on, so that, for exchangeable data, every quantile keeps its promise in
+    finite samples: ``P(y <= Q(a | x)) >= a``, and a central interval or
+    region of coverage ``c`` holds a new observation with probability at
+    least ``c``. The recalibrated model still answers every query exactly:
+    quantiles at any level, the distribution function, intervals, draws and,
+    for :class:`ConvexQuantileRegressor`, joint regions.
+
+    What is calibrated:
+
+    - one target, or the independent targets of
+      :class:`IncrementalQuantileRegressor`: the probability integral
+      transform ``F(y | x)`` of each target; level ``a`` is replaced by a
+      level read from the calibration rows' transforms, so every level of
+      every target is calibrated;
+    - several targets of :class:`ConvexQuantileRegressor`: the latent radius
+      of the central regions (the coverage of the smallest region that holds
+      ``y``); regions, region tests, and the joint draws (through the same
+      map of the radius) follow. The marginal quantiles of the
+      recalibrated joint draws are not certified.
+
+    The guarantee is marginal (on average over ``x``), not conditional on
+    ``x``, and it holds for levels between ``1 / (n + 1)`` and
+    ``n / (n + 1)`` for ``n`` calibration rows. See the user guide,
+    :ref:`conformal`.
+
+    Parameters
+    ----------
+    estimator : estimator, default=None
+        A skquantile estimator, or a pipeline whose last step is one. ``None``
+        is :class:`IncrementalQuantileRegressor` at its defaults. With
+        ``cv="prefit"`` (or a :class:`~sklearn.frozen.FrozenEstimator`) it
+        must be fitted already, and is used as it is; otherwise it is cloned.
+    cv : "members", "prefit", int, splitter or iterable, default="members"
+        Where the calibration rows come from:
+
+        - ``"members"``: the rows that the estimator held out while training
+          (``early_stopping=True``). Each is scored by the ensemble members
+          that did not train on it, so no extra data and no extra fit is
+          needed. The members that score a row are fewer than the ensemble
+          that predicts, so the guarantee is approximate here; it is exact
+          for a single network (one member, ``n_members=1``, which holds out
+          ``validation_fraction`` of the rows);
+        - ``"prefit"``: ``estimator`` is fitted already, and ``fit(X, y)``
+          only calibrates, on these rows (which must be new to the
+          estimator). The guarantee is exact;
+        - an integer, a splitter or an iterable of splits (as in
+          :func:`~sklearn.model_selection.check_cv`; ``None`` is 5-fold):
+          cross-fitting. Each fold's rows are scored by a clone fitted on
+          the other folds, then the estimator is fitted on all the rows.
+          This costs one fit per fold more and uses every row twice.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted estimator whose levels are recalibrated.
+    calibration_scores_ : ndarray of shape (n_calibration_rows, n_scores)
+        The calibration rows' scores: one column per target (their
+        probability integral transforms), or one column of central-region
+        coverages for the joint law of several targets.
+    calibration_weights_ : ndarray of shape (n_calibration_rows,)
+        The rows' weights, in units of an average row.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during ``fit``, where they all are
+        strings.
+
+    See Also
+    --------
+    sklearn.calibration.CalibratedClassifierCV : the same idiom for
+        classifiers.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skquantile import CalibratedQuantileRegressor
+    >>> from skquantile import IncrementalQuantileRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=3, noise=10.0, random_state=0)
+    >>> model = CalibratedQuantileRegressor(
+    ...     IncrementalQuantileRegressor(max_epochs=20, random_state=0)
+    ... ).fit(X, y)
+    >>> model.predict_interval(X[:2], coverage=0.9).shape
+    (2, 2)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "cv": ["cv_object", StrOptions({"members", "prefit"})],
+    }
+
+    def __init__(self, estimator=None, *, cv="members"):
+        self.estimator = estimator
+        self.cv = cv
+
+    def _estimator(self):
+        estimator = self.estimator
+        if estimator is None:
+            estimator = IncrementalQuantileRegressor()
+        if not isinstance(_final_step(estimator), BaseQuantileNetwork):
+            raise TypeError(
+                "estimator must be a skquantile estimator "
+                "(IncrementalQuantileRegressor or ConvexQuantileRegressor), or a "
+                f"Pipeline that ends in one, got {type(estimator).__name__}."
+            )
+        return estimator
+
+    def _prefit(self, estimator):
+        return self.cv == "prefit" or (
+            FrozenEstimator is not None and isinstance(estimator, FrozenEstimator)
+        )
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the estimator (unless prefit) and calibrate its levels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training features, or calibration features for ``cv="prefit"``.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, passed to the estimator's ``fit``; a calibration row
+            counts as its weight (relative to the average weight) of rows.
+
+        Returns
+        -------
+        self : object
+            The calibrated estimator.
+        """
+        estimator = self._estimator()
+        if self._prefit(estimator):
+            check_is_fitted(estimator)
+            self.estimator_ = estimator
+            scores, weight = _scores_of_rows(estimator, X, y, sample_weight)
+        elif isinstance(self.cv, str):  # "members"
+            final = _final_step(estimator)
+            if not final.early_stopping:
+                raise ValueError(
+                    'cv="members" calibrates on the rows that the estimator holds '
+                    "out while training, but it has early_stopping=False and holds "
+                    'none out. Set early_stopping=True, or use cv="prefit" with '
+                    "separate calibration rows, or an integer cv to cross-fit."
+                )
+            self.estimator_ = _fit(clone(estimator), X, y, sample_weight)
+            final = _final_step(self.estimator_)
+            with torch_threads(resolve_threads(final.n_jobs)):
+                scores, weight = final._held_out_scores(
+                    _transform(self.estimator_, X), y, sample_weight
+                )
+        else:
+            scores, weight = self._cross_fit(estimator, X, y, sample_weight)
+            self.estimator_ = _fit(clone(estimator), X, y, sample_weight)
+        self.calibration_scores_ = scores
+        self.calibration_weights_ = weight
+        self._maps = [LevelMap(column, weight) for column in scores.T]
+        self.n_features_in_ = self.estimator_.n_features_in_
+        if hasattr(self.estimator_, "feature_names_in_"):
+            self.feature_names_in_ = self.estimator_.feature_names_in_
+        return self
+
+    def _cross_fit(self, estimator, X, y, sample_weight):
+        """Out-of-fold scores: each fold scored by a clone fitted on the rest."""
+        cv = check_cv(self.cv)
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight)
+        scores, weights = [], []
+        for train, test in cv.split(X, y):
+            fold = _fit(
+                clone(estimator),
+                _safe_indexing(X, train),
+                _safe_indexing(y, train),
+                None if sample_weight is None else sample_weight[train],
+            )
+            fold_scores, fold_weight = _scores_of_rows(
+                fold,
+                _safe_indexing(X, test),
+                _safe_indexing(y, test),
+                None if sample_weight is None else sample_weight[test],
+            )
+            scores.append(fold_scores)
+            weights.append(fold_weight * len(fold_weight))
+        weight = np.concatenate(weights)
+        return np.concatenate(scores), weight / weight.mean()
+
+    # -- what the recalibrated model answers ---------------------------------
+
+    def _final(self, X):
+        """The fitted final estimator and ``X`` as it sees it."""
+        check_is_fitted(self)
+        return _final_step(self.estimator_), _transform(self.estimator_, X)
+
+    def _radial(self, final):
+        """Whether the calibration is of the joint regions' radius."""
+        return getattr(final, "_joint", False) and final.n_outputs_ > 1
+
+    def predict(self, X):
+        """Predict the recalibrated conditional median.
+
+        For several targets of :class:`ConvexQuantileRegressor` this is the
+        estimator's multivariate median, which the recalibration of the
+        regions' radius leaves in place.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        final, Xt = self._final(X)
+        if self._radial(final):
+            return final.predict(Xt)
+        if final._joint and final._y_ndim == 2:
+            return self.predict_quantile(X, np.array([0.5]))
+        return self.predict_quantile(X, 0.5)
+
+    def predict_quantile(self, X, alpha):
+        """Predict recalibrated quantiles at any levels.
+
+        Takes and returns what the estimator's ``predict_quantile`` does. For
+        one target (or each independent target) the quantile at level ``a``
+        is the estimator's quantile at the recalibrated level, so that it
+        lies above a new observation with probability at least ``a``. For
+        several targets of :class:`ConvexQuantileRegressor` a level vector is
+        mapped to the latent space as by the estimator, and its radius is
+        recalibrated as the regions' is.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        alpha : float or array-like
+            Levels, as for the estimator's ``predict_quantile``.
+
+        Returns
+        -------
+        ndarray
+            Shaped as the estimator's ``predict_quantile``.
+        """
+        final, Xt = self._final(X)
+        if self._radial(final):
+            levels = np.asarray(alpha)
+            d = final.n_outputs_
+            if levels.ndim not in (1, 2) or levels.shape[-1] != d:
+                raise ValueError(
+                    f"alpha must be a level vector of shape ({d},) or an array of "
+                    f"shape (n_levels, {d}), got shape {levels.shape}."
+                )
+            flat, _ = check_levels(levels.ravel())
+            latent = self._radius_map(special.ndtri(flat.reshape(-1, d)))
+            quantiles = self._map(final, Xt, latent)
+            return quantiles[:, 0] if levels.ndim == 1 else quantiles
+        if isinstance(final, IncrementalQuantileRegressor):
+            levels, scalar = check_levels(alpha)
+            mapped = np.stack([level_map.upper(levels) for level_map in self._maps])
+            quantiles = self._incremental_quantiles(final, Xt, mapped)
+            return final._squeeze(quantiles[..., 0] if scalar else quantiles, axis=1)
+        # One target of ConvexQuantileRegressor (its levels as it takes them).
+        if final._y_ndim == 1:
+            levels, scalar = check_levels(alpha)
+            mapped = self._maps[0].upper(levels)
+            return final.predict_quantile(Xt, mapped[0] if scalar else mapped)
+        return final.predict_quantile(Xt, self._maps[0].upper(np.asarray(alpha)))
+
+    def predict_cdf(self, X, y):
+        """Predict the recalibrated distribution function at given targets.
+
+        The exact inverse of :meth:`predict_quantile`; defined where the
+        estimator's ``predict_cdf`` is (not for the joint law of several
+        targets).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            One target value per row, shaped like the training target.
+
+        Returns
+        -------
+        ndarray of the shape of ``y``
+            Probabilities in [0, 1].
+        """
+        final, Xt = self._final(X)
+        cdf = final.predict_cdf(Xt, y)
+        columns = cdf.reshape(len(cdf), -1)
+        calibrated = np.column_stack(
+            [
+                level_map.inverse_upper(column)
+                for level_map, column in zip(self._maps, columns.T, strict=True)
+            ]
+        )
+        return calibrated.reshape(cdf.shape)
+
+    def sample(self, X, n_samples=1, random_state=None):
+        """Draw targets from each row's recalibrated distribution.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+            Features.
+        n_samples : int, default=1
+            Draws per row.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws.
+
+        Returns
+        -------
+        ndarray
+            Shaped as the estimator's ``sample``.
+        """
+        final, Xt = self._final(X)
+        n_samples = check_n_samples(n_samples)
+        rng = check_random_state(random_state)
+        n_rows = len(final._validated_features(Xt))
+        if isinstance(final, IncrementalQuantileRegressor):
+            uniform = rng.uniform(size=(n_rows, final.n_outputs_, n_samples))
+            levels = np.stack(
+                [
+                    level_map.upper(uniform[:, j])
+                    for j, level_map in enumerate(self._maps)
+                ],
+                axis=1,
+            )
+            draws = self._incremental_quantiles(final, Xt, levels)
+            return draws[:, 0] if final._y_ndim == 1 else np.moveaxis(draws, 1, 2)
+        latent = rng.standard_normal((n_rows, n_samples, final.n_outputs_))
+        if self._radial(final):
+            latent = self._radius_map(latent)
+        else:
+            latent = special.ndtri(self._maps[0].upper(special.ndtr(latent)))
+        return final._squeeze(self._map(final, Xt, latent), axis=-1)
+
+    def predict_interval(self, X, coverage=0.9):
+        """Predict central prediction intervals of each target.
+
+        For one target, or the independent targets of
+        :class:`IncrementalQuantileRegressor`, an interval holds a new
+        observation with probability at least ``coverage``: its lower end is
+        read from the calibration ranks below the level ``(1 - coverage) /
+        2``, its upper end from those above ``(1 + coverage) / 2``. For the
+        joint law of several targets the intervals are marginal quantiles of
+        the recalibrated draws, without that guarantee (use
+        :meth:`predict_region`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        coverage : float, default=0.9
+            Probability mass of each interval, in (0, 1).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2) or (n_samples, n_outputs, 2)
+            Lower and upper bounds.
+        """
+        coverage = check_coverage(coverage)
+        final, Xt = self._final(X)
+        low, high = (1.0 - coverage) / 2.0, (1.0 + coverage) / 2.0
+        if self._radial(final):
+            return self.predict_marginal_quantile(X, np.array([low, high]))
+        self._warn_uncertified(low, high)
+        ends = np.array(
+            [[level_map.lower(low), level_map.upper(high)] for level_map in self._maps]
+        )
+        if isinstance(final, IncrementalQuantileRegressor):
+            bounds = self._incremental_quantiles(final, Xt, ends)
+            return final._squeeze(bounds, axis=1)
+        latent = special.ndtri(ends.reshape(2, 1))
+        bounds = self._map(final, Xt, latent)[..., 0]
+        return bounds if final._y_ndim == 1 else bounds[:, None, :]
+
+    def predict_marginal_quantile(self, X, alpha, n_samples=1000, random_state=0):
+        """Predict the quantiles of each target on its own.
+
+        :meth:`predict_quantile` where the marginals have a closed form;
+        for the joint law of several targets, quantiles of ``n_samples``
+        recalibrated joint draws per row (not certified; see the class
+        description).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples_X, n_features)
+            Features.
+        alpha : float or array-like of shape (n_levels,)
+            Levels in (0, 1).
+        n_samples : int, default=1000
+            Draws per row for the Monte Carlo estimate.
+        random_state : int, RandomState instance or None, default=0
+            Seeds the draws.
+
+        Returns
+        -------
+        ndarray
+            Shaped as the estimator's ``predict_marginal_quantile``.
+        """
+        levels, scalar = check_levels(alpha)
+        n_samples = check_n_samples(n_samples)
+        final, _ = self._final(X)
+        if not (final._joint and final._y_ndim == 2):
+            return self.predict_quantile(X, alpha)
+        draws = self.sample(X, n_samples, random_state=random_state)
+        quantiles = np.moveaxis(np.quantile(draws, levels, axis=1), 0, -1)
+        return quantiles[..., 0] if scalar else quantiles
+
+    def _final_has_regions(self):
+        estimator = self.estimator_ if hasattr(self, "estimator_") else self.estimator
+        return hasattr(_final_step(estimator), "predict_region")
+
+    @available_if(_final_has_regions)
+    def predict_region(self, X, coverage=0.9, n_points=100):
+        """Points on the boundary of the recalibrated central region.
+
+        The region of the estimator's ``predict_region`` whose latent radius
+        is read from the calibration rows, so that it holds a new observation
+        with probability at least ``coverage``, in any dimension. For one
+        target, the recalibrated central interval.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        coverage : float, default=0.9
+            Probability of the region, in (0, 1).
+        n_points : int, default=100
+            Number of boundary points per row.
+
+        Returns
+        -------
+        ndarray
+            Shaped as the estimator's ``predict_region``.
+        """
+        coverage = check_coverage(coverage)
+        final, Xt = self._final(X)
+        if not self._radial(final):
+            n_points = check_n_samples(n_points, "n_points")
+            bounds = self.predict_interval(X, coverage)
+            return bounds if final._y_ndim == 1 else bounds[:, 0]
+        self._warn_uncertified(coverage)
+        return final.predict_region(Xt, self._maps[0].upper(coverage), n_points)
+
+    @available_if(_final_has_regions)
+    def region_contains(self, X, Y, coverage=0.9):
+        """Whether observations lie inside the recalibrated central region.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        Y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            One observation per row, shaped like the training target.
+        coverage : float, default=0.9
+            Probability of the region, in (0, 1).
+
+        Returns
+        -------
+        ndarray of bool, shape (n_samples,)
+        """
+        coverage = check_coverage(coverage)
+        final, Xt = self._final(X)
+        if self._radial(final):
+            self._warn_uncertified(coverage)
+            return final.region_contains(Xt, Y, self._maps[0].upper(coverage))
+        low, high = (1.0 - coverage) / 2.0, (1.0 + coverage) / 2.0
+        self._warn_uncertified(low, high)
+        features = final._validated_features(Xt)
+        Y = final._check_targets(Y, len(features), name="Y")
+        with torch_threads(resolve_threads(final.n_jobs)):
+            scores = final._calibration_scores(features, Y.reshape(len(Y), -1))
+        level_map = self._maps[0]
+        return (scores[:, 0] >= level_map.lower(low)) & (
+            scores[:, 0] <= level_map.upper(high)
+        )
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _warn_uncertified(self, *levels):
+        first, last = self._maps[0].certified
+        if min(levels) < first or max(levels) > last:
+            warnings.warn(
+                f"With {self._maps[0].n_rows} calibration rows, conformal "
+                f"calibration certifies levels from {first:.4g} to {last:.4g} "
+                f"only; levels {', '.join(f'{level:.4g}' for level in levels)} are "
+                "beyond that, and their guarantee does not hold. Calibrate on "
+                "more rows.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _radius_map(self, latent):
+        """Latent points with their radius recalibrated: the probability of
+        the ball through a point is mapped as the regions' coverage is."""
+        d = latent.shape[-1]
+        squared = (latent**2).sum(-1, keepdims=True)
+        coverage = stats.chi2.cdf(squared, d)
+        target = stats.chi2.ppf(self._maps[0].upper(coverage), d)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(squared > 0, np.sqrt(target / squared), 1.0)
+        return latent * factor
+
+    @staticmethod
+    def _map(final, Xt, latent):
+        features = final._validated_features(Xt)
+        with torch_threads(resolve_threads(final.n_jobs)):
+            return final._map(features, latent)
+
+    @staticmethod
+    def _incremental_quantiles(final, Xt, levels):
+        """Quantiles (n_rows, n_outputs, n_levels) of an incremental model at
+        per-target levels: ``levels`` is (n_outputs, n_levels) for every row
+        or (n_rows, n_outputs, n_levels)."""
+        features = final._validated_features(Xt)
+        start = [0]
+
+        def chunk_levels(n_rows):
+            if levels.ndim == 2:
+                return np.broadcast_to(levels, (n_rows, *levels.shape))
+            rows = slice(start[0], start[0] + n_rows)
+            start[0] += n_rows
+            return levels[rows]
+
+        with torch_threads(resolve_threads(final.n_jobs)):
+            return final._quantiles(features, chunk_levels)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
