@@ -362,6 +362,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             )
         return y
 
+    @with_threads
     def _held_out_scores(self, X, y, sample_weight=None):
         """Calibration scores of the rows that the fit held out.
 
@@ -375,8 +376,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         -------
         scores : ndarray of shape (n_held_out, n_scores)
         weight : ndarray of shape (n_held_out,)
-            The rows' weights in units of an average training row (an
-            unweighted row counts one; merged duplicates count their number).
+            The rows' weights (merged duplicates weigh as many rows).
         """
         check_is_fitted(self)
         if not hasattr(self, "_fit_seed"):
@@ -406,14 +406,14 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         )
         if rows is None:
             raise ValueError(
-                f"This {type(self).__name__} held no rows out while training "
-                "(early_stopping=False, or too few rows), so it has no held-out "
-                "rows to calibrate on."
+                f"This {type(self).__name__} held no rows out while training, so "
+                "it has no held-out rows to calibrate on: early_stopping=False, "
+                f"or {len(X)} sample(s) are too few to hold any out."
             )
         X_held, Y_held, weight, held_out = rows
         features = (X_held - self._x_mean) / self._x_scale
         scores = self._calibration_scores(features, Y_held, held_out)
-        return scores, weight / sample_weight[sample_weight > 0].mean()
+        return scores, weight
 
     def _calibration_scores(self, features, Y, members=None):
         """Scores of observed targets ``Y`` (n, n_outputs) under the model,

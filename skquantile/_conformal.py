@@ -30,6 +30,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _num_samples as _num_rows
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseQuantileNetwork
@@ -69,15 +70,16 @@ class LevelMap:
     - :meth:`lower` passes through ``(k / (n + 1), s_(k))``, so
       ``P(score < lower(a)) <= a`` for every ``a``.
 
-    Both end at ``(0, 0)`` and ``(1, 1)``. Weighted rows count as that many
-    rows: ranks become cumulative weights and ``n`` the total weight.
+    Both end at ``(0, 0)`` and ``(1, 1)``. Weighted rows count by their
+    weight (:func:`effective_weights`): ranks become cumulative weights and
+    ``n`` the total weight.
 
     Parameters
     ----------
     scores : array-like of shape (n,)
         Calibration scores in [0, 1].
     weight : array-like of shape (n,)
-        Positive weights, in units of one row.
+        Positive weights, as from :func:`effective_weights`.
     """
 
     def __init__(self, scores, weight):
@@ -86,19 +88,21 @@ class LevelMap:
         weight = np.asarray(weight, dtype=np.float64)[order]
         self.n_rows = len(scores)
         self.total_weight = float(weight.sum())
-        below = np.cumsum(weight) / (self.total_weight + 1.0)
-        above = below - weight / (self.total_weight + 1.0)
-        # Knots: (position, score), from (0, 0) to (1, 1).
-        self._upper = (
-            np.concatenate([[0.0], above[1:], [1.0]]),
-            np.concatenate([[0.0], scores[1:], [1.0]]),
-        )
-        self._lower = (
-            np.concatenate([[0.0], below, [1.0]]),
-            np.concatenate([[0.0], scores, [1.0]]),
-        )
+        scale = self.total_weight + 1.0
+        below = np.cumsum(weight)
+        above = below - weight
+        # A row of weight w > 1 stands for w rows of one score: the map is
+        # flat at that score over the w - 1 ranks between its first and last
+        # copy, so a weight and repeated rows give the same map.
+        run = np.maximum(weight - 1.0, 0.0)
+        upper = _knots(above / scale, (above + run) / scale, scores)
+        lower = _knots((below - run) / scale, below / scale, scores)
+        # The first copy of the lowest score is not a knot of the upper map:
+        # it starts at (0, 0) instead.
+        self._upper = _closed(upper[0][1:], upper[1][1:])
+        self._lower = _closed(*lower)
         #: The levels the map certifies: [first, last].
-        self.certified = (float(below[0]), float(below[-1]))
+        self.certified = (float(min(below[0], 1.0) / scale), float(below[-1] / scale))
 
     def upper(self, levels):
         """Levels whose quantiles lie above a new observation with
@@ -114,6 +118,35 @@ class LevelMap:
         """The inverse of :meth:`upper`: the calibrated level of a score."""
         positions, knots = self._upper
         return np.interp(scores, knots, positions)
+
+
+def _knots(starts, ends, scores):
+    """Positions and scores of a map's knots: each score at its start, and
+    at its end where a weighted row spans several ranks."""
+    positions = np.column_stack([starts, ends]).ravel()
+    values = np.repeat(scores, 2)
+    keep = np.ones(len(positions), dtype=bool)
+    keep[1::2] = ends > starts
+    return positions[keep], values[keep]
+
+
+def _closed(positions, scores):
+    """The knots from (0, 0) to (1, 1)."""
+    return (
+        np.concatenate([[0.0], positions, [1.0]]),
+        np.concatenate([[0.0], scores, [1.0]]),
+    )
+
+
+def effective_weights(weight):
+    """Row weights in units of rows: scaled to add up to the effective number
+    of rows ``sum(w) ** 2 / sum(w ** 2)``, which is the number of rows when
+    they weigh the same. Only relative weights matter, so a weight of two
+    and a row given twice (merged into one row of weight two, as in
+    training) calibrate alike."""
+    weight = np.asarray(weight, dtype=np.float64)
+    weight = weight / weight.max()
+    return weight * weight.sum() / np.sum(weight**2)
 
 
 def _inside(levels):
@@ -151,17 +184,17 @@ def _fit(estimator, X, y, sample_weight):
     return estimator.fit(X, y, sample_weight=sample_weight)
 
 
-def _scores_of_rows(estimator, X, y, sample_weight):
-    """Calibration scores and weights of the rows ``(X, y)`` under the fitted
-    ``estimator`` (the model as a whole: none of its members is left out)."""
+def _scores_of_rows(estimator, X, y, weight):
+    """Calibration scores and weights of the rows ``(X, y)`` of positive
+    ``weight`` (validated) under the fitted ``estimator`` (the model as a
+    whole: none of its members is left out)."""
     final = _final_step(estimator)
     features = final._validated_features(_transform(estimator, X))
     Y = final._check_targets(y, len(features))
-    weight = check_sample_weight(sample_weight, features)
     keep = weight > 0
     with torch_threads(resolve_threads(final.n_jobs)):
         scores = final._calibration_scores(features[keep], Y.reshape(len(Y), -1)[keep])
-    return scores, weight[keep] / weight[keep].mean()
+    return scores, weight[keep]
 
 
 class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
@@ -229,7 +262,9 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         probability integral transforms), or one column of central-region
         coverages for the joint law of several targets.
     calibration_weights_ : ndarray of shape (n_calibration_rows,)
-        The rows' weights, in units of an average row.
+        The rows' weights in units of rows: equal weights are ones; unequal
+        ones add up to the effective number of rows, ``sum(w) ** 2 /
+        sum(w ** 2)``.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -292,7 +327,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
             Targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Row weights, passed to the estimator's ``fit``; a calibration row
-            counts as its weight (relative to the average weight) of rows.
+            counts by its weight (see ``calibration_weights_``).
 
         Returns
         -------
@@ -300,10 +335,14 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
             The calibrated estimator.
         """
         estimator = self._estimator()
+        weight = None
+        if self.cv != "members" or self._prefit(estimator):
+            # Validated once here, so that the folds' weights share one scale.
+            weight = check_sample_weight(sample_weight, np.empty((_num_rows(X), 0)))
         if self._prefit(estimator):
             check_is_fitted(estimator)
             self.estimator_ = estimator
-            scores, weight = _scores_of_rows(estimator, X, y, sample_weight)
+            scores, weight = _scores_of_rows(estimator, X, y, weight)
         elif isinstance(self.cv, str):  # "members"
             final = _final_step(estimator)
             if not final.early_stopping:
@@ -320,8 +359,9 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
                     _transform(self.estimator_, X), y, sample_weight
                 )
         else:
-            scores, weight = self._cross_fit(estimator, X, y, sample_weight)
+            scores, weight = self._cross_fit(estimator, X, y, sample_weight, weight)
             self.estimator_ = _fit(clone(estimator), X, y, sample_weight)
+        weight = effective_weights(weight)
         self.calibration_scores_ = scores
         self.calibration_weights_ = weight
         self._maps = [LevelMap(column, weight) for column in scores.T]
@@ -330,7 +370,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
             self.feature_names_in_ = self.estimator_.feature_names_in_
         return self
 
-    def _cross_fit(self, estimator, X, y, sample_weight):
+    def _cross_fit(self, estimator, X, y, sample_weight, weight):
         """Out-of-fold scores: each fold scored by a clone fitted on the rest."""
         cv = check_cv(self.cv)
         if sample_weight is not None:
@@ -344,15 +384,11 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
                 None if sample_weight is None else sample_weight[train],
             )
             fold_scores, fold_weight = _scores_of_rows(
-                fold,
-                _safe_indexing(X, test),
-                _safe_indexing(y, test),
-                None if sample_weight is None else sample_weight[test],
+                fold, _safe_indexing(X, test), _safe_indexing(y, test), weight[test]
             )
             scores.append(fold_scores)
-            weights.append(fold_weight * len(fold_weight))
-        weight = np.concatenate(weights)
-        return np.concatenate(scores), weight / weight.mean()
+            weights.append(fold_weight)
+        return np.concatenate(scores), np.concatenate(weights)
 
     # -- what the recalibrated model answers ---------------------------------
 

@@ -309,7 +309,11 @@ def report(cache):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("suite", choices=("uci", "multioutput", "report"))
-    parser.add_argument("--datasets", default=None, help="comma-separated sets")
+    parser.add_argument(
+        "--datasets",
+        default=None,
+        help="comma-separated sets; a space in a name may be written _",
+    )
     parser.add_argument("--splits", default=None, help="first-last, e.g. 0-9")
     parser.add_argument("--data", default=None, help="data folder")
     args = parser.parse_args()
@@ -331,7 +335,7 @@ def main():
         run_uci(cache, data_dir(args.data), datasets, splits)
     else:
         datasets = (
-            args.datasets.split(",")
+            [name.replace("_", " ") for name in args.datasets.split(",")]
             if args.datasets
             else [*_data.MULTIOUTPUT_SETS, *_data.multioutput_generators()]
         )
