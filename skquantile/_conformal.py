@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseQuantileNetwork
 from ._incremental import IncrementalQuantileRegressor
+from ._plan import resolve_n_members
 from ._threads import resolve_threads, torch_threads
 from ._validation import (
     check_coverage,
@@ -47,6 +48,9 @@ try:  # scikit-learn >= 1.6
     from sklearn.frozen import FrozenEstimator
 except ImportError:  # pragma: no cover
     FrozenEstimator = None
+
+#: Folds of the cross-fitting that ``cv="auto"`` chooses for an ensemble.
+AUTO_FOLDS = 5
 
 #: Mapped levels stay this far inside (0, 1), where every quantile is finite.
 _LEVEL_FLOOR = np.finfo(np.float64).tiny
@@ -197,6 +201,50 @@ def _scores_of_rows(estimator, X, y, weight):
     return scores, weight[keep]
 
 
+def _cross_fit(estimator, cv, X, y, sample_weight, weight):
+    """Out-of-fold scores: each fold scored by a clone fitted on the rest."""
+    cv = check_cv(cv)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight)
+    scores, weights = [], []
+    for train, test in cv.split(X, y):
+        fold = _fit(
+            clone(estimator),
+            _safe_indexing(X, train),
+            _safe_indexing(y, train),
+            None if sample_weight is None else sample_weight[train],
+        )
+        fold_scores, fold_weight = _scores_of_rows(
+            fold, _safe_indexing(X, test), _safe_indexing(y, test), weight[test]
+        )
+        scores.append(fold_scores)
+        weights.append(fold_weight)
+    return np.concatenate(scores), np.concatenate(weights)
+
+
+def _indexable(data):
+    """``data`` as rows that ``_safe_indexing`` can take: data frames and
+    series as they are (their column names matter), anything else as an
+    array."""
+    return data if hasattr(data, "iloc") else np.asarray(data)
+
+
+def _one_network(estimator, X, y):
+    """Whether ``estimator`` fitted on ``(X, y)`` trains a single network that
+    holds out validation rows (so that its held-out rows calibrate it
+    exactly)."""
+    final = _final_step(estimator)
+    if not final.early_stopping:
+        return False
+    shape = np.asarray(y).shape
+    n_outputs = 1 if len(shape) < 2 else shape[1]
+    auto = final._auto_one_target if n_outputs == 1 else final._auto_several_targets
+    n_members = final.n_members
+    if n_members == "auto" and not auto.ensemble:
+        return True
+    return resolve_n_members(n_members, _num_rows(X)) == 1
+
+
 class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     """Conformal recalibration of a whole conditional quantile function.
 
@@ -234,9 +282,14 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         is :class:`IncrementalQuantileRegressor` at its defaults. With
         ``cv="prefit"`` (or a :class:`~sklearn.frozen.FrozenEstimator`) it
         must be fitted already, and is used as it is; otherwise it is cloned.
-    cv : "members", "prefit", int, splitter or iterable, default="members"
+    cv : "auto", "members", "prefit", int, splitter or iterable, default="auto"
         Where the calibration rows come from:
 
+        - ``"auto"``: ``"members"`` where the estimator trains a single
+          network on these data (``n_members=1``, or ``"auto"`` from 20 000
+          rows), for which it is exact and costs no extra fit; 5-fold
+          cross-fitting for an ensemble, whose members' held-out rows would
+          calibrate it conservatively (see :ref:`conformal`);
         - ``"members"``: the rows that the estimator held out while training
           (``early_stopping=True``). Each is scored by the ensemble members
           that did not train on it, so no extra data and no extra fit is
@@ -257,6 +310,9 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
     ----------
     estimator_ : estimator
         The fitted estimator whose levels are recalibrated.
+    cv_ : "members", "prefit", int, splitter or iterable
+        Where the calibration rows came from (``cv`` with ``"auto"``
+        resolved).
     calibration_scores_ : ndarray of shape (n_calibration_rows, n_scores)
         The calibration rows' scores: one column per target (their
         probability integral transforms), or one column of central-region
@@ -291,10 +347,10 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"]), None],
-        "cv": ["cv_object", StrOptions({"members", "prefit"})],
+        "cv": ["cv_object", StrOptions({"auto", "members", "prefit"})],
     }
 
-    def __init__(self, estimator=None, *, cv="members"):
+    def __init__(self, estimator=None, *, cv="auto"):
         self.estimator = estimator
         self.cv = cv
 
@@ -335,15 +391,21 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
             The calibrated estimator.
         """
         estimator = self._estimator()
+        cv = self.cv
+        if self._prefit(estimator):
+            cv = "prefit"
+        elif cv == "auto":
+            cv = "members" if _one_network(estimator, X, y) else AUTO_FOLDS
+        self.cv_ = cv
         weight = None
-        if self.cv != "members" or self._prefit(estimator):
+        if cv != "members":
             # Validated once here, so that the folds' weights share one scale.
             weight = check_sample_weight(sample_weight, np.empty((_num_rows(X), 0)))
-        if self._prefit(estimator):
+        if cv == "prefit":
             check_is_fitted(estimator)
             self.estimator_ = estimator
             scores, weight = _scores_of_rows(estimator, X, y, weight)
-        elif isinstance(self.cv, str):  # "members"
+        elif cv == "members":
             final = _final_step(estimator)
             if not final.early_stopping:
                 raise ValueError(
@@ -359,8 +421,11 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
                     _transform(self.estimator_, X), y, sample_weight
                 )
         else:
-            scores, weight = self._cross_fit(estimator, X, y, sample_weight, weight)
+            # The final fit first: it validates X and y, with its own errors.
             self.estimator_ = _fit(clone(estimator), X, y, sample_weight)
+            scores, weight = _cross_fit(
+                estimator, cv, _indexable(X), _indexable(y), sample_weight, weight
+            )
         weight = effective_weights(weight)
         self.calibration_scores_ = scores
         self.calibration_weights_ = weight
@@ -369,26 +434,6 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         if hasattr(self.estimator_, "feature_names_in_"):
             self.feature_names_in_ = self.estimator_.feature_names_in_
         return self
-
-    def _cross_fit(self, estimator, X, y, sample_weight, weight):
-        """Out-of-fold scores: each fold scored by a clone fitted on the rest."""
-        cv = check_cv(self.cv)
-        if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight)
-        scores, weights = [], []
-        for train, test in cv.split(X, y):
-            fold = _fit(
-                clone(estimator),
-                _safe_indexing(X, train),
-                _safe_indexing(y, train),
-                None if sample_weight is None else sample_weight[train],
-            )
-            fold_scores, fold_weight = _scores_of_rows(
-                fold, _safe_indexing(X, test), _safe_indexing(y, test), weight[test]
-            )
-            scores.append(fold_scores)
-            weights.append(fold_weight)
-        return np.concatenate(scores), np.concatenate(weights)
 
     # -- what the recalibrated model answers ---------------------------------
 

@@ -154,6 +154,7 @@ def test_members_scores_are_the_held_out_rows_of_the_fit():
     rng = np.random.RandomState(1)
     X, y = heteroscedastic(300, rng)
     single = CalibratedQuantileRegressor(small_incremental(n_members=1)).fit(X, y)
+    assert single.cv_ == "members"  # "auto": one network calibrates on its own
     estimator = single.estimator_
     rows = held_out_rows(
         X,
@@ -169,7 +170,9 @@ def test_members_scores_are_the_held_out_rows_of_the_fit():
         single.calibration_scores_[:, 0], estimator.predict_cdf(X_held, y_held)
     )
 
-    ensemble = CalibratedQuantileRegressor(small_incremental(n_members=3)).fit(X, y)
+    ensemble = CalibratedQuantileRegressor(
+        small_incremental(n_members=3), cv="members"
+    ).fit(X, y)
     estimator = ensemble.estimator_
     X_held, Y_held, _, held_out = held_out_rows(
         X,
@@ -199,11 +202,28 @@ def test_members_scores_add_no_fit():
     rng = np.random.RandomState(2)
     X, y = heteroscedastic(200, rng)
     alone = small_incremental(n_members=2).fit(X, y)
-    calibrated = CalibratedQuantileRegressor(small_incremental(n_members=2)).fit(X, y)
+    calibrated = CalibratedQuantileRegressor(
+        small_incremental(n_members=2), cv="members"
+    ).fit(X, y)
     assert np.array_equal(
         calibrated.estimator_.predict_quantile(X[:5], [0.1, 0.9]),
         alone.predict_quantile(X[:5], [0.1, 0.9]),
     )
+
+
+def test_auto_cross_fits_an_ensemble():
+    """An ensemble's members' held-out rows would calibrate it conservatively
+    (a row is scored by one or two members, the prediction pools all), so
+    "auto" cross-fits it; one network calibrates on its own held-out rows."""
+    rng = np.random.RandomState(15)
+    X, y = heteroscedastic(100, rng)
+    ensemble = CalibratedQuantileRegressor(small_incremental(n_members="auto"))
+    assert ensemble.fit(X, y).cv_ == 5
+    assert ensemble.calibration_scores_.shape == (100, 1)
+    single = CalibratedQuantileRegressor(small_incremental(early_stopping=False))
+    assert single.set_params(estimator__n_members=1).fit(X, y).cv_ == 5
+    held_out = CalibratedQuantileRegressor(small_incremental(n_members=1))
+    assert held_out.fit(X, y).cv_ == "members"
 
 
 def test_cross_fitting_scores_every_row_once():
@@ -256,7 +276,8 @@ def test_sample_weight_zero_rows_do_not_calibrate():
 def calibrated_incremental():
     rng = np.random.RandomState(6)
     X, y = heteroscedastic(300, rng)
-    return CalibratedQuantileRegressor(small_incremental(n_members=2)).fit(X, y), X
+    model = CalibratedQuantileRegressor(small_incremental(n_members=2), cv="members")
+    return model.fit(X, y), X
 
 
 def test_quantile_and_cdf_invert_each_other(calibrated_incremental):
@@ -351,8 +372,8 @@ def calibrated_convex():
     rng = np.random.RandomState(9)
     X, y = heteroscedastic(300, rng)
     Y = np.column_stack([y, y + 0.5 * rng.standard_normal(300)])
-    model = CalibratedQuantileRegressor(small_convex(n_members=2)).fit(X, Y)
-    return model, X, Y
+    model = CalibratedQuantileRegressor(small_convex(n_members=2), cv="members")
+    return model.fit(X, Y), X, Y
 
 
 def test_joint_regions_use_the_calibrated_radius(calibrated_convex):
@@ -408,7 +429,9 @@ def test_members_without_held_out_rows_is_an_error():
     rng = np.random.RandomState(11)
     X, y = heteroscedastic(60, rng)
     with pytest.raises(ValueError, match="early_stopping=False"):
-        CalibratedQuantileRegressor(small_incremental(early_stopping=False)).fit(X, y)
+        CalibratedQuantileRegressor(
+            small_incremental(early_stopping=False), cv="members"
+        ).fit(X, y)
 
 
 def test_other_estimators_are_refused():
@@ -438,7 +461,12 @@ def test_regions_only_for_the_convex_estimator(calibrated_incremental):
 
 
 @parametrize_with_checks(
-    [CalibratedQuantileRegressor(small_incremental(n_members=2, max_epochs=20))]
+    [
+        # The default "auto" cross-fits an ensemble; "members" calibrates on
+        # the rows the members held out.
+        CalibratedQuantileRegressor(small_incremental(n_members=2)),
+        CalibratedQuantileRegressor(small_incremental(n_members=2), cv="members"),
+    ]
 )
 def test_sklearn_compatible_meta_estimator(estimator, check):
     check(estimator)
