@@ -426,14 +426,27 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
             scores, weight = _cross_fit(
                 estimator, cv, _indexable(X), _indexable(y), sample_weight, weight
             )
-        weight = effective_weights(weight)
         self.calibration_scores_ = scores
-        self.calibration_weights_ = weight
-        self._maps = [LevelMap(column, weight) for column in scores.T]
+        self.calibration_weights_ = effective_weights(weight)
         self.n_features_in_ = self.estimator_.n_features_in_
         if hasattr(self.estimator_, "feature_names_in_"):
             self.feature_names_in_ = self.estimator_.feature_names_in_
+        return self._build_maps()
+
+    def _build_maps(self):
+        self._maps = [
+            LevelMap(column, self.calibration_weights_)
+            for column in self.calibration_scores_.T
+        ]
         return self
+
+    def _restore(self, estimator, fitted):
+        """This calibrated model from a fitted ``estimator`` and the fitted
+        attributes of a saved one (:func:`~skquantile.load_model`)."""
+        self.estimator_ = estimator
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        return self._build_maps()
 
     # -- what the recalibrated model answers ---------------------------------
 

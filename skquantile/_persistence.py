@@ -103,8 +103,11 @@ def save_model(estimator, file):
 
     Parameters
     ----------
-    estimator : IncrementalQuantileRegressor or ConvexQuantileRegressor
-        A fitted estimator.
+    estimator : estimator
+        A fitted :class:`IncrementalQuantileRegressor` or
+        :class:`ConvexQuantileRegressor`, or a
+        :class:`CalibratedQuantileRegressor` over one of them (a calibrated
+        pipeline pickles, but has no such file).
     file : str, os.PathLike or binary file object
         Where to write.
 
@@ -136,18 +139,35 @@ def save_model(estimator, file):
     True
     """
 
+    from ._conformal import CalibratedQuantileRegressor
+
+    if type(estimator) is CalibratedQuantileRegressor:
+        payload = _calibrated_payload(estimator)
+    else:
+        payload = _estimator_payload(estimator)
+    torch.save(
+        {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "skquantile_version": __version__,
+            **payload,
+        },
+        file,
+    )
+
+
+def _estimator_payload(estimator):
+    """What the file holds of one of the estimators."""
     classes = _estimator_classes()
     name = type(estimator).__name__
     if classes.get(name) is not type(estimator):
         raise TypeError(
             "save_model saves skquantile estimators "
-            f"({', '.join(sorted(classes))}), got {name}."
+            f"({', '.join(sorted(classes))}) and CalibratedQuantileRegressor "
+            f"over one of them, got {name}."
         )
     state = estimator._get_state()
-    payload = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "skquantile_version": __version__,
+    return {
         "class": name,
         "params": {
             key: _encode(value, key)
@@ -157,7 +177,42 @@ def save_model(estimator, file):
         "module": state["module"],
         "history": _encode(state["history"], "history"),
     }
-    torch.save(payload, file)
+
+
+#: The fitted attributes of a CalibratedQuantileRegressor that a file holds
+#: besides its fitted estimator.
+_CALIBRATION_ATTRIBUTES = (
+    "cv_",
+    "calibration_scores_",
+    "calibration_weights_",
+    "n_features_in_",
+    "feature_names_in_",
+)
+
+
+def _calibrated_payload(model):
+    """What the file holds of a CalibratedQuantileRegressor: its ``cv``, its
+    calibration, and its fitted estimator (which must be one of the
+    estimators, not a pipeline)."""
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model)
+    if type(model.estimator_).__name__ not in _estimator_classes():
+        raise TypeError(
+            "save_model saves a CalibratedQuantileRegressor whose estimator is a "
+            f"skquantile estimator, not a {type(model.estimator_).__name__}; use "
+            "pickle or joblib for a calibrated pipeline."
+        )
+    return {
+        "class": type(model).__name__,
+        "params": {"cv": _encode(model.cv, "cv")},
+        "fitted": {
+            key: _encode(getattr(model, key), key)
+            for key in _CALIBRATION_ATTRIBUTES
+            if hasattr(model, key)
+        },
+        "estimator": _estimator_payload(model.estimator_),
+    }
 
 
 def load_model(file, device="cpu"):
@@ -179,8 +234,8 @@ def load_model(file, device="cpu"):
 
     Returns
     -------
-    estimator : IncrementalQuantileRegressor or ConvexQuantileRegressor
-        The fitted estimator.
+    estimator : estimator
+        The fitted estimator, of the class that was saved.
 
     Raises
     ------
@@ -208,6 +263,12 @@ def load_model(file, device="cpu"):
             f"than this skquantile ({__version__}) reads ({FORMAT_VERSION}); "
             "upgrade skquantile."
         )
+    if payload["class"] == "CalibratedQuantileRegressor":
+        return _load_calibrated(payload, device)
+    return _load_estimator(payload, device)
+
+
+def _load_estimator(payload, device):
     cls = _estimator_classes().get(payload["class"])
     if cls is None:
         raise ValueError(f"file holds an unknown estimator {payload['class']!r}.")
@@ -223,6 +284,18 @@ def load_model(file, device="cpu"):
             "history": _decode(payload["history"]),
         }
     )
+
+
+def _load_calibrated(payload, device):
+    from sklearn.base import clone
+
+    from ._conformal import CalibratedQuantileRegressor
+
+    estimator = _load_estimator(payload["estimator"], device)
+    params = _decode(payload["params"])
+    fitted = {key: _decode(value) for key, value in payload["fitted"].items()}
+    template = estimator if params["cv"] == "prefit" else clone(estimator)
+    return CalibratedQuantileRegressor(template, **params)._restore(estimator, fitted)
 
 
 def _pooling_of_files_before_pooling(cls, params, fitted):

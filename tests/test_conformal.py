@@ -470,3 +470,35 @@ def test_regions_only_for_the_convex_estimator(calibrated_incremental):
 )
 def test_sklearn_compatible_meta_estimator(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("cv", ["members", "prefit"])
+def test_save_and_load_a_calibrated_model(tmp_path, cv):
+    from skquantile import load_model, save_model
+
+    rng = np.random.RandomState(16)
+    X, y = heteroscedastic(200, rng)
+    estimator = small_incremental(n_members=1)
+    if cv == "prefit":
+        estimator.fit(X[:100], y[:100])
+    model = CalibratedQuantileRegressor(estimator, cv=cv).fit(X[100:], y[100:])
+    save_model(model, tmp_path / "calibrated.skq")
+    loaded = load_model(tmp_path / "calibrated.skq")
+    assert type(loaded) is CalibratedQuantileRegressor
+    assert loaded.cv == cv and loaded.cv_ == model.cv_
+    levels = np.array([0.05, 0.5, 0.95])
+    assert np.array_equal(
+        loaded.predict_quantile(X[:5], levels), model.predict_quantile(X[:5], levels)
+    )
+    assert np.array_equal(loaded.calibration_scores_, model.calibration_scores_)
+
+
+def test_calibrated_pipelines_are_not_saved(tmp_path):
+    from skquantile import save_model
+
+    rng = np.random.RandomState(17)
+    X, y = heteroscedastic(100, rng)
+    pipeline = make_pipeline(StandardScaler(), small_incremental(n_members=1))
+    model = CalibratedQuantileRegressor(pipeline).fit(X, y)
+    with pytest.raises(TypeError, match="pickle or joblib"):
+        save_model(model, tmp_path / "pipeline.skq")
