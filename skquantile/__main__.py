@@ -3,6 +3,7 @@ fits a CSV file and writes its quantiles (``--csv``)."""
 
 import argparse
 import csv
+import os
 import sys
 import time
 from pathlib import Path
@@ -119,6 +120,11 @@ def _columns(parser, path, columns):
         index = header.index(name)
         for line, row in enumerate(rows):
             cell = row[index] if index < len(row) else ""
+            if not cell.strip():
+                parser.error(
+                    f"{path}, line {line + 2}: column {name!r} is missing (an "
+                    "empty cell); fill or drop the rows with missing values"
+                )
             try:
                 result[line, j] = float(cell)
             except ValueError:
@@ -234,5 +240,22 @@ def main(argv=None):
         print(f"  {name:<32} {value:.4f}")
 
 
+def run(argv=None):
+    """:func:`main`, quiet when the reader of its output goes away.
+
+    ``python -m skquantile | head`` closes the pipe after a few lines; the
+    rest of the output is dropped, as other command-line tools do, instead
+    of ending in a ``BrokenPipeError`` traceback.
+    """
+    try:
+        main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at /dev/null, so that the flush at exit fails no more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
+
+
 if __name__ == "__main__":
-    main()
+    run()

@@ -84,6 +84,7 @@ def test_predict_other_rows(table, tmp_path, capsys):
         (["--csv", "{table}", "--target", "demand", "--max-epochs", "0"], "epochs"),
         (["--csv", "{bad}", "--target", "demand"], "line 3: column 'price' holds"),
         (["--csv", "{empty}", "--target", "demand"], "header row and at least one"),
+        (["--csv", "{gap}", "--target", "demand"], "line 2: column 'price' is missing"),
         (["--n-samples", "x"], "invalid int value"),
     ],
 )
@@ -92,10 +93,36 @@ def test_errors_are_one_line(table, tmp_path, capsys, arguments, message):
     bad.write_text("price,demand\n1,2\nabc,3\n")
     empty = tmp_path / "empty.csv"
     empty.write_text("price,demand\n")
-    arguments = [a.format(table=table, bad=bad, empty=empty) for a in arguments]
+    gap = tmp_path / "gap.csv"
+    gap.write_text("price,demand\n,2\n1,3\n")
+    arguments = [
+        a.format(table=table, bad=bad, empty=empty, gap=gap) for a in arguments
+    ]
     with pytest.raises(SystemExit) as exit_info:
         main(arguments)
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert message in err
+
+
+def test_output_cut_short_by_the_reader_is_not_an_error(table):
+    """``python -m skquantile ... | head`` ends quietly: no BrokenPipeError."""
+    import subprocess
+    import sys
+
+    # 99 levels of 200 rows: far more than a pipe holds, so the writer is
+    # still writing when the reader leaves.
+    levels = [f"{level:.2f}" for level in np.arange(1, 100) / 100]
+    command = [
+        sys.executable, "-m", "skquantile", "--csv", str(table), "--target",
+        "demand", "--max-epochs", "1", "--levels", *levels,
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout.readline().startswith("demand_q")
+    process.stdout.close()  # the reader goes away after one line
+    stderr = process.stderr.read()
+    process.wait(timeout=120)
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
