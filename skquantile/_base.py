@@ -42,7 +42,9 @@ def _restore_on_failure(fit):
 
     Whatever stops a fit (bad input, a diverging loss, a ``KeyboardInterrupt``
     before the first epoch ends), the estimator is never left half
-    initialised: it keeps its previous fitted state, or stays unfitted.
+    initialised: it keeps its previous fitted state, or stays unfitted. A
+    Ctrl-C after a complete epoch (:class:`~skquantile._training.FitInterrupted`)
+    leaves the estimator fitted with its best epoch, and propagates.
     """
 
     @functools.wraps(fit)
@@ -50,6 +52,8 @@ def _restore_on_failure(fit):
         state = dict(self.__dict__)
         try:
             return fit(self, *args, **kwargs)
+        except _training.FitInterrupted:
+            raise  # fit kept the best complete epoch before raising it
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)
@@ -171,19 +175,28 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         self.batch_size_ = plan.batch_size
         self.max_epochs_ = plan.max_epochs
         self.n_iter_no_change_ = plan.patience
-        self.net_ = _training.fit_network(
-            *self._network_spec(X.shape[1], hidden_layer_sizes),
-            plan.features,
-            plan.target,
-            validation=plan.validation,
-            per_member_validation=plan.per_member_validation,
-            seed=plan.seed,
-            patience_growth=plan.patience_growth,
-            **self._training_options(),
-        )
+        interruption = None
+        try:
+            self.net_ = _training.fit_network(
+                *self._network_spec(X.shape[1], hidden_layer_sizes),
+                plan.features,
+                plan.target,
+                validation=plan.validation,
+                per_member_validation=plan.per_member_validation,
+                seed=plan.seed,
+                patience_growth=plan.patience_growth,
+                **self._training_options(),
+            )
+        except _training.FitInterrupted as error:
+            # Ctrl-C after a complete epoch: keep the best epoch, then let the
+            # interruption stop the caller too (a loop, a search).
+            self.net_, interruption = error.net, error
+            error.net = None
         self.n_iter_ = len(self.net_.history)
         # The patience in effect when training ended (it can have grown).
         self.n_iter_no_change_ = dict(self.net_.callbacks_)["early_stopping"].patience_
+        if interruption is not None:
+            raise interruption
         return self
 
     #: The fitted attributes that, with the network's weights and training

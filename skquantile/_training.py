@@ -3,7 +3,6 @@
 import contextlib
 import copy
 import math
-import warnings
 
 import numpy as np
 import torch
@@ -494,13 +493,28 @@ def fit_network(
     )
     with seeded_torch(seed, options["device"]):
         net.fit(torch.as_tensor(X), torch.as_tensor(target))
-    _handle_interruption(net, stopper, options["max_epochs"])
+    interruption = _handle_interruption(net, stopper, options["max_epochs"])
     if not all(torch.isfinite(p).all() for p in net.module_.parameters()):
         raise FloatingPointError(
             "Training diverged: the kept weights are not finite. Try a smaller "
             "learning_rate_init or a larger batch_size."
         )
+    if interruption is not None:
+        interruption.net = net
+        raise interruption
     return net
+
+
+class FitInterrupted(KeyboardInterrupt):
+    """Ctrl-C during ``fit`` after at least one complete epoch.
+
+    The estimator keeps the weights of the best complete epoch and is
+    fitted; the interruption then propagates like any ``KeyboardInterrupt``,
+    so that a loop or a search over fits stops too. ``net`` is the trained
+    net, for the estimator to keep before the interruption leaves ``fit``.
+    """
+
+    net = None
 
 
 def _handle_interruption(net, stopper, max_epochs):
@@ -511,24 +525,23 @@ def _handle_interruption(net, stopper, max_epochs):
     interruption is told apart from early stopping by the stopper's
     ``stopped_``.
     With at least one complete epoch, the best weights are kept, the
-    incomplete epoch is dropped from the history and a warning says so;
+    incomplete epoch is dropped from the history and a :class:`FitInterrupted`
+    is returned, for the estimator to raise once it has kept the model;
     before the first epoch ends there are no weights worth keeping, and the
-    interruption is raised again.
+    interruption is raised again at once. ``None`` if nothing interrupted.
     """
     completed = sum(stopper.monitor in row for row in net.history)
     stopped_early = stopper.stopped_
     if completed == len(net.history) and (completed == max_epochs or stopped_early):
-        return
+        return None
     if stopper.best_model_weights_ is None:
         raise KeyboardInterrupt(
             "fit was interrupted before its first epoch ended; no model was kept."
         )
     del net.history[completed:]
-    warnings.warn(
-        f"Training was interrupted after {completed} complete epoch(s); the "
-        f"weights of the best epoch ({stopper.best_epoch_}) are kept.",
-        UserWarning,
-        stacklevel=3,
+    return FitInterrupted(
+        f"fit was interrupted after {completed} complete epoch(s); the estimator "
+        f"is fitted with the weights of the best epoch ({stopper.best_epoch_})."
     )
 
 

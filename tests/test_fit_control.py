@@ -87,7 +87,9 @@ def test_later_interrupt_keeps_the_best_complete_epoch(
     ensemble = _plan.resolve_n_members(n_members, len(X)) > 1
     per_epoch = 5 if early_stopping and not ensemble else 4
     _interrupt_at_batch(monkeypatch, 3 * per_epoch + 2)  # in the fourth epoch
-    with pytest.warns(UserWarning, match="interrupted after 3 complete epoch"):
+    # The interruption propagates (a loop or a search stops too), and the
+    # estimator is fitted with its best complete epoch.
+    with pytest.raises(KeyboardInterrupt, match="after 3 complete epoch"):
         model.fit(X, y)
     assert model.n_iter_ == 3
     assert all(monitor in row for row in model.net_.history)
@@ -289,3 +291,25 @@ def test_ensemble_members_each_wait_twice_their_own_best_epoch():
         assert model.n_iter_ == max(
             best + wait for best, wait in zip(stopper.best_epoch_, waits, strict=True)
         )
+
+
+def test_interrupt_stops_a_search_too(make, data, monkeypatch):
+    """Ctrl-C in the first fit of a grid search stops the search: the next
+    fit does not start."""
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = data
+    model = make(batch_size=50, early_stopping=False)
+    fits = {"started": 0}
+    original = _training.fit_network
+
+    def counted(*args, **kwargs):
+        fits["started"] += 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_training, "fit_network", counted)
+    _interrupt_at_batch(monkeypatch, 4 + 2)  # in the second epoch of the first fit
+    search = GridSearchCV(model, {"weight_decay": [0.0, 1e-4]}, cv=2, n_jobs=1)
+    with pytest.raises(KeyboardInterrupt):
+        search.fit(X, y)
+    assert fits["started"] == 1
