@@ -100,9 +100,9 @@ coverages = np.array([0.1, 0.3, 0.5, 0.7, 0.9])
 inside = {"as fitted": [], "calibrated": []}
 splits = ShuffleSplit(n_splits=2, test_size=113, random_state=0).split(features)
 for seed, (train, test) in enumerate(splits):
-    joint = CalibratedQuantileRegressor(
-        ConvexQuantileRegressor(random_state=seed)
-    ).fit(features[train], targets[train])
+    joint = CalibratedQuantileRegressor(ConvexQuantileRegressor(random_state=seed)).fit(
+        features[train], targets[train]
+    )
     for name, predictor in (("as fitted", joint.estimator_), ("calibrated", joint)):
         inside[name].append(
             [

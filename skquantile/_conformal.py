@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseQuantileNetwork
 from ._incremental import IncrementalQuantileRegressor
+from ._pipelines import FrozenEstimator, final_step, transform_for_final_step
 from ._plan import resolve_n_members
 from ._threads import resolve_threads, torch_threads
 from ._validation import (
@@ -43,11 +44,6 @@ from ._validation import (
     check_n_samples,
     check_sample_weight,
 )
-
-try:  # scikit-learn >= 1.6
-    from sklearn.frozen import FrozenEstimator
-except ImportError:  # pragma: no cover
-    FrozenEstimator = None
 
 #: Folds of the cross-fitting that ``cv="auto"`` chooses for an ensemble.
 AUTO_FOLDS = 5
@@ -157,26 +153,6 @@ def _inside(levels):
     return np.clip(levels, _LEVEL_FLOOR, _LEVEL_CEILING)
 
 
-def _final_step(estimator):
-    """The skquantile estimator at the end of ``estimator`` (itself, the last
-    step of a :class:`~sklearn.pipeline.Pipeline`, or the estimator of a
-    :class:`~sklearn.frozen.FrozenEstimator`)."""
-    if isinstance(estimator, Pipeline):
-        return _final_step(estimator.steps[-1][1])
-    if FrozenEstimator is not None and isinstance(estimator, FrozenEstimator):
-        return _final_step(estimator.estimator)
-    return estimator
-
-
-def _transform(estimator, X):
-    """``X`` as the final step of ``estimator`` sees it."""
-    if isinstance(estimator, Pipeline):
-        return _transform(estimator.steps[-1][1], estimator[:-1].transform(X))
-    if FrozenEstimator is not None and isinstance(estimator, FrozenEstimator):
-        return _transform(estimator.estimator, X)
-    return X
-
-
 def _fit(estimator, X, y, sample_weight):
     """Fit ``estimator`` (a skquantile estimator or a pipeline ending in
     one), passing ``sample_weight`` to the final step."""
@@ -192,8 +168,8 @@ def _scores_of_rows(estimator, X, y, weight):
     """Calibration scores and weights of the rows ``(X, y)`` of positive
     ``weight`` (validated) under the fitted ``estimator`` (the model as a
     whole: none of its members is left out)."""
-    final = _final_step(estimator)
-    features = final._validated_features(_transform(estimator, X))
+    final = final_step(estimator)
+    features = final._validated_features(transform_for_final_step(estimator, X))
     Y = final._check_targets(y, len(features))
     keep = weight > 0
     with torch_threads(resolve_threads(final.n_jobs)):
@@ -233,7 +209,7 @@ def _one_network(estimator, X, y):
     """Whether ``estimator`` fitted on ``(X, y)`` trains a single network that
     holds out validation rows (so that its held-out rows calibrate it
     exactly)."""
-    final = _final_step(estimator)
+    final = final_step(estimator)
     if not final.early_stopping:
         return False
     shape = np.asarray(y).shape
@@ -323,6 +299,8 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         sum(w ** 2)``.
     n_features_in_ : int
         Number of features seen during ``fit``.
+    n_outputs_ : int
+        Number of targets.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen during ``fit``, where they all are
         strings.
@@ -358,7 +336,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         estimator = self.estimator
         if estimator is None:
             estimator = IncrementalQuantileRegressor()
-        if not isinstance(_final_step(estimator), BaseQuantileNetwork):
+        if not isinstance(final_step(estimator), BaseQuantileNetwork):
             raise TypeError(
                 "estimator must be a skquantile estimator "
                 "(IncrementalQuantileRegressor or ConvexQuantileRegressor), or a "
@@ -406,7 +384,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
             self.estimator_ = estimator
             scores, weight = _scores_of_rows(estimator, X, y, weight)
         elif cv == "members":
-            final = _final_step(estimator)
+            final = final_step(estimator)
             if not final.early_stopping:
                 raise ValueError(
                     'cv="members" calibrates on the rows that the estimator holds '
@@ -415,10 +393,10 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
                     "separate calibration rows, or an integer cv to cross-fit."
                 )
             self.estimator_ = _fit(clone(estimator), X, y, sample_weight)
-            final = _final_step(self.estimator_)
+            final = final_step(self.estimator_)
             with torch_threads(resolve_threads(final.n_jobs)):
                 scores, weight = final._held_out_scores(
-                    _transform(self.estimator_, X), y, sample_weight
+                    transform_for_final_step(self.estimator_, X), y, sample_weight
                 )
         else:
             # The final fit first: it validates X and y, with its own errors.
@@ -429,6 +407,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         self.calibration_scores_ = scores
         self.calibration_weights_ = effective_weights(weight)
         self.n_features_in_ = self.estimator_.n_features_in_
+        self.n_outputs_ = final_step(self.estimator_).n_outputs_
         if hasattr(self.estimator_, "feature_names_in_"):
             self.feature_names_in_ = self.estimator_.feature_names_in_
         return self._build_maps()
@@ -453,28 +432,38 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
     def _final(self, X):
         """The fitted final estimator and ``X`` as it sees it."""
         check_is_fitted(self)
-        return _final_step(self.estimator_), _transform(self.estimator_, X)
+        return final_step(self.estimator_), transform_for_final_step(self.estimator_, X)
 
     def _radial(self, final):
         """Whether the calibration is of the joint regions' radius."""
         return getattr(final, "_joint", False) and final.n_outputs_ > 1
 
-    def predict(self, X):
-        """Predict the recalibrated conditional median.
+    def predict(self, X, quantiles=None):
+        """Predict the recalibrated conditional median, or quantiles.
 
-        For several targets of :class:`ConvexQuantileRegressor` this is the
-        estimator's multivariate median, which the recalibration of the
+        For several targets of :class:`ConvexQuantileRegressor` the median is
+        the estimator's multivariate median, which the recalibration of the
         regions' radius leaves in place.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Features.
+        quantiles : float or array-like of shape (n_levels,), default=None
+            Levels in (0, 1). ``None`` predicts the median; levels predict the
+            quantiles of each target at those levels
+            (:meth:`predict_marginal_quantile`). This is the convention of
+            quantile-forest, and a :class:`~sklearn.pipeline.Pipeline` forwards
+            it: ``pipeline.predict(X, quantiles=[0.05, 0.5, 0.95])``.
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        ndarray
+            Of shape (n_samples,) or (n_samples, n_outputs); with
+            ``quantiles``, shaped as :meth:`predict_marginal_quantile`.
         """
+        if quantiles is not None:
+            return self.predict_marginal_quantile(X, quantiles)
         final, Xt = self._final(X)
         if self._radial(final):
             return final.predict(Xt)
@@ -674,7 +663,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
 
     def _final_has_regions(self):
         estimator = self.estimator_ if hasattr(self, "estimator_") else self.estimator
-        return hasattr(_final_step(estimator), "predict_region")
+        return hasattr(final_step(estimator), "predict_region")
 
     @available_if(_final_has_regions)
     def predict_region(self, X, coverage=0.9, n_points=100):

@@ -288,20 +288,29 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         self.n_jobs = n_jobs
 
     @with_threads
-    def predict(self, X):
-        """Predict the multivariate median ``grad psi(0; c(x))``.
+    def predict(self, X, quantiles=None):
+        """Predict the multivariate median ``grad psi(0; c(x))``, or quantiles.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Features.
+        quantiles : float or array-like of shape (n_levels,), default=None
+            Levels in (0, 1). ``None`` predicts the median; levels predict the
+            quantiles of each target at those levels
+            (:meth:`predict_marginal_quantile`). This is the convention of
+            quantile-forest, and a :class:`~sklearn.pipeline.Pipeline` forwards
+            it: ``pipeline.predict(X, quantiles=[0.05, 0.5, 0.95])``.
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The image of the origin of the latent space; for one target, the
-            median.
+        ndarray
+            The image of the origin of the latent space (for one target, the
+            median), of shape (n_samples,) or (n_samples, n_outputs); with
+            ``quantiles``, shaped as :meth:`predict_marginal_quantile`.
         """
+        if quantiles is not None:
+            return self.predict_marginal_quantile(X, quantiles)
         features = self._validated_features(X)
         latent = np.zeros((len(features), 1, self.n_outputs_))
         return self._squeeze(self._map(features, latent)[:, 0], axis=-1)

@@ -268,19 +268,29 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         self.n_jobs = n_jobs
 
     @with_threads
-    def predict(self, X):
-        """Predict the conditional median.
+    def predict(self, X, quantiles=None):
+        """Predict the conditional median, or quantiles at given levels.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Features.
+        quantiles : float or array-like of shape (n_levels,), default=None
+            Levels in (0, 1). ``None`` predicts the median; levels predict the
+            quantiles of each target at those levels
+            (:meth:`predict_marginal_quantile`). This is the convention of
+            quantile-forest, and a :class:`~sklearn.pipeline.Pipeline` forwards
+            it: ``pipeline.predict(X, quantiles=[0.05, 0.5, 0.95])``.
 
         Returns
         -------
-        ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The median of each row's predicted distribution.
+        ndarray
+            The median of each row's predicted distribution, of shape
+            (n_samples,) or (n_samples, n_outputs); with ``quantiles``, shaped
+            as :meth:`predict_quantile`.
         """
+        if quantiles is not None:
+            return self.predict_quantile(X, quantiles)
         return self.predict_quantile(X, 0.5)
 
     @with_threads

@@ -186,6 +186,7 @@ _CALIBRATION_ATTRIBUTES = (
     "calibration_scores_",
     "calibration_weights_",
     "n_features_in_",
+    "n_outputs_",
     "feature_names_in_",
 )
 

@@ -5,10 +5,10 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.metrics import mean_pinball_loss as _sklearn_mean_pinball_loss
-from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._docstrings import shared_parameters
+from ._pipelines import locate_method
 from ._validation import (
     check_finite_array,
     check_interval,
@@ -905,32 +905,6 @@ def variogram_score(y_true, samples, *, p=0.5, weights=None, sample_weight=None)
 # %% Scorers
 
 
-def _locate_method(estimator, X, method, owners=()):
-    """Find the step that implements ``method`` and the ``X`` it should see.
-
-    A :class:`~sklearn.pipeline.Pipeline` exposes only the prediction methods
-    scikit-learn knows about, so for a pipeline the features are pushed through
-    its transformers and the search continues in its final step.
-    """
-    bound = getattr(estimator, method, None)
-    if callable(bound):
-        return bound, X
-    if isinstance(estimator, Pipeline):
-        for _, step in estimator.steps[:-1]:
-            # None and "passthrough" are the only non-estimator steps allowed.
-            if step is not None and not isinstance(step, str):
-                X = step.transform(X)
-        return _locate_method(
-            estimator.steps[-1][1], X, method, owners + (type(estimator).__name__,)
-        )
-    where = "".join(f" (the final step of a {owner})" for owner in reversed(owners))
-    raise TypeError(
-        f"{type(estimator).__name__}{where} has no method {method!r}; a quantile "
-        "scorer needs an estimator that implements it, or a Pipeline whose final "
-        "step does."
-    )
-
-
 class _QuantileScorer:
     """Score an estimator by minus a loss of its own predicted distribution.
 
@@ -979,7 +953,7 @@ class _QuantileScorer:
         score : float
             Minus the loss: greater is better.
         """
-        predict, X = _locate_method(estimator, X, self._method)
+        predict, X = locate_method(estimator, X, self._method)
         prediction = predict(X, *self._method_args, **self._method_kwargs)
         loss = self._loss(
             y_true, prediction, *self._loss_args, sample_weight=sample_weight

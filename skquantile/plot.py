@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._docstrings import shared_parameters
+from ._pipelines import final_step, locate_method
 from ._validation import (
     check_coverages,
     check_levels,
@@ -85,14 +86,17 @@ def _new_axes(ax):
 
 
 def _check_single_target(estimator, display):
-    """Raise unless ``estimator`` is fitted, has quantile methods and one target."""
-    if not hasattr(estimator, "predict_quantile"):
+    """Raise unless ``estimator`` (or the final step of a pipeline) is fitted,
+    has quantile methods and one target."""
+    if not hasattr(final_step(estimator), "predict_quantile") and not hasattr(
+        estimator, "predict_quantile"
+    ):
         raise TypeError(
-            f"estimator must have a predict_quantile method, got "
-            f"{type(estimator).__name__}."
+            f"estimator must have a predict_quantile method (or be a Pipeline whose "
+            f"final step has one), got {type(estimator).__name__}."
         )
     check_is_fitted(estimator)
-    n_outputs = getattr(estimator, "n_outputs_", 1)
+    n_outputs = getattr(final_step(estimator), "n_outputs_", 1)
     if n_outputs != 1:
         raise ValueError(
             f"{display} needs an estimator fitted on a single 1-d target; this one "
@@ -103,7 +107,8 @@ def _check_single_target(estimator, display):
 def _single_target_quantiles(estimator, X, levels, display):
     """``estimator.predict_quantile(X, levels)``, which must be one column per
     level (a target fitted as a 2-d column gives one more axis)."""
-    quantiles = np.asarray(estimator.predict_quantile(X, levels))
+    predict_quantile, X = locate_method(estimator, X, "predict_quantile")
+    quantiles = np.asarray(predict_quantile(X, levels))
     if quantiles.ndim != 2:
         raise ValueError(
             f"{display} needs an estimator fitted on a single 1-d target; "
@@ -279,7 +284,7 @@ class QuantileFanDisplay:
         ----------
         estimator : fitted estimator
             An estimator with a ``predict_quantile`` method, fitted on a
-            single 1-d target.
+            single 1-d target, or a Pipeline whose final step is one.
         X : array-like of shape (n_samples, n_features)
             Features of the rows to draw.
         y : array-like of shape (n_samples,), default=None
@@ -556,7 +561,8 @@ class QuantileCalibrationDisplay:
         ----------
         estimator : fitted estimator
             An estimator with ``predict_quantile`` (and ``predict_cdf`` for
-            the PIT histogram), fitted on a single 1-d target.
+            the PIT histogram), fitted on a single 1-d target, or a Pipeline
+            whose final step is one.
         X : array-like of shape (n_samples, n_features)
             Features.
         y : array-like of shape (n_samples,)
@@ -580,11 +586,14 @@ class QuantileCalibrationDisplay:
         quantiles = check_quantile_columns(quantiles, len(levels), n_rows=len(y))
         pit = None
         if kind != "reliability":
-            if not hasattr(estimator, "predict_cdf"):
+            try:
+                predict_cdf, X_cdf = locate_method(estimator, X, "predict_cdf")
+            except TypeError as error:
                 raise TypeError(
-                    f"kind={kind!r} needs an estimator with a predict_cdf method."
-                )
-            pit = np.asarray(estimator.predict_cdf(X, y), dtype=np.float64)
+                    f"kind={kind!r} needs an estimator with a predict_cdf method "
+                    "(or a Pipeline whose final step has one)."
+                ) from error
+            pit = np.asarray(predict_cdf(X_cdf, y), dtype=np.float64)
         share = np.mean(y[:, None] <= quantiles, axis=0)
         return cls(levels=levels, observed_share=share, pit=pit).plot(
             ax=ax, kind=kind, n_bins=n_bins
@@ -749,7 +758,7 @@ class RegionDisplay:
         ----------
         estimator : fitted ConvexQuantileRegressor
             An estimator with a ``predict_region`` method, fitted on two
-            targets.
+            targets, or a Pipeline whose final step is one.
         x : array-like of shape (n_features,) or (1, n_features)
             Features of the one row.
         coverages : sequence of float, default=(0.5, 0.9)
@@ -766,13 +775,16 @@ class RegionDisplay:
         display : RegionDisplay
         """
         _pyplot()
-        if not hasattr(estimator, "predict_region"):
+        if not hasattr(final_step(estimator), "predict_region") and not hasattr(
+            estimator, "predict_region"
+        ):
             raise TypeError(
                 f"estimator must have a predict_region method (e.g. "
-                f"ConvexQuantileRegressor), got {type(estimator).__name__}."
+                f"ConvexQuantileRegressor, or a Pipeline that ends in one), got "
+                f"{type(estimator).__name__}."
             )
         check_is_fitted(estimator)
-        n_outputs = getattr(estimator, "n_outputs_", None)
+        n_outputs = getattr(final_step(estimator), "n_outputs_", None)
         if n_outputs != 2:
             raise ValueError(
                 f"RegionDisplay needs an estimator fitted on 2 targets; this one "
@@ -789,9 +801,9 @@ class RegionDisplay:
             )
         if hasattr(x, "columns"):
             row = x  # keep a one-row DataFrame as is, for feature names
+        predict_region, row = locate_method(estimator, row, "predict_region")
         contours = {
-            float(c): np.asarray(estimator.predict_region(row, c, n_points))[0]
-            for c in coverages
+            float(c): np.asarray(predict_region(row, c, n_points))[0] for c in coverages
         }
         return cls(contours=contours, Y=Y).plot(ax=ax, color=color)
 

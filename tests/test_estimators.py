@@ -248,3 +248,28 @@ def test_marginal_quantiles_and_intervals_of_independent_marginals_are_exact(
         model.predict_interval(X, coverage=0.8),
         model.predict_quantile(X, [(1 - 0.8) / 2, (1 + 0.8) / 2]),
     )
+
+
+@pytest.mark.parametrize("joint", [False, True])
+def test_predict_with_quantiles_through_a_pipeline(joint):
+    """The quantile-forest convention: predict(X, quantiles=...), which a
+    Pipeline forwards to its final step."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skquantile import ConvexQuantileRegressor, IncrementalQuantileRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 2))
+    y = X[:, 0] + rng.normal(size=120)
+    cls = ConvexQuantileRegressor if joint else IncrementalQuantileRegressor
+    estimator = cls(max_epochs=3, hidden_layer_sizes=(8,), random_state=0)
+    pipeline = make_pipeline(StandardScaler(), estimator).fit(X * 10, y)
+    levels = [0.05, 0.5, 0.95]
+    forwarded = pipeline.predict(X[:4] * 10, quantiles=levels)
+    assert forwarded.shape == (4, 3)
+    direct = estimator.predict_quantile(pipeline[0].transform(X[:4] * 10), levels)
+    np.testing.assert_allclose(forwarded, direct)
+    np.testing.assert_allclose(
+        pipeline.predict(X[:4] * 10, quantiles=0.5), pipeline.predict(X[:4] * 10)
+    )

@@ -348,3 +348,29 @@ def test_a_target_fitted_as_a_column_is_refused_by_the_single_target_displays():
         QuantileFanDisplay.from_estimator(model, X, y)
     with pytest.raises(ValueError, match="single 1-d target.*shape"):
         QuantileCalibrationDisplay.from_estimator(model, X, y)
+
+
+def test_displays_take_pipelines(data_1d, data_2d, model_1d, model_2d):
+    """A Pipeline that ends in a skquantile estimator plots as the estimator
+    does on the transformed features."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = data_1d
+    double = FunctionTransformer(lambda values: 2.0 * values)
+    halve = FunctionTransformer(lambda values: 0.5 * values)
+    pipeline = make_pipeline(double, halve, model_1d)
+    piped = QuantileCalibrationDisplay.from_estimator(pipeline, X, y, kind="pit")
+    direct = QuantileCalibrationDisplay.from_estimator(model_1d, X, y, kind="pit")
+    np.testing.assert_allclose(piped.observed_share, direct.observed_share)
+    np.testing.assert_allclose(piped.pit, direct.pit)
+    fan = QuantileFanDisplay.from_estimator(pipeline, X, y, feature=0)
+    np.testing.assert_allclose(
+        fan.quantiles,
+        QuantileFanDisplay.from_estimator(model_1d, X, y, feature=0).quantiles,
+    )
+    X2, Y2 = data_2d
+    region = RegionDisplay.from_estimator(make_pipeline(double, halve, model_2d), X2[0])
+    expected = RegionDisplay.from_estimator(model_2d, X2[0])
+    for coverage, contour in expected.contours.items():
+        np.testing.assert_allclose(region.contours[coverage], contour)
