@@ -6,6 +6,7 @@ from abc import abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -25,6 +26,16 @@ from ._validation import (
     naming_errors,
     reject_strings,
 )
+
+#: Sparse formats that the estimators accept for ``X`` (densified: the
+#: networks' first layer is dense, and one-hot encoded data, the usual sparse
+#: input, has few columns next to the rows).
+_SPARSE_FORMATS = ("csr", "csc", "coo")
+
+
+def _dense(X):
+    """``X`` as a dense array (a sparse matrix or array is densified)."""
+    return np.ascontiguousarray(X.toarray()) if sp.issparse(X) else X
 
 
 def _data_digest(X, Y, sample_weight):
@@ -356,7 +367,15 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             raise ValueError("X must be an array of numbers, got None.")
         reject_strings(X, "X")
         with naming_errors("X"):
-            X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+            X = _dense(
+                validate_data(
+                    self,
+                    X,
+                    reset=reset,
+                    dtype=[np.float64, np.float32],
+                    accept_sparse=_SPARSE_FORMATS,
+                )
+            )
         if reset:
             return X
         return (X.astype(np.float64) - self._x_mean) / self._x_scale
@@ -399,7 +418,15 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                 "them, or calibrate on separate rows."
             )
         with naming_errors("X"):
-            X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+            X = _dense(
+                validate_data(
+                    self,
+                    X,
+                    reset=False,
+                    dtype=[np.float64, np.float32],
+                    accept_sparse=_SPARSE_FORMATS,
+                )
+            )
         Y = check_numeric_array(y, "y", ensure_2d=False)
         Y = Y.reshape(len(Y), -1) if len(Y) == len(X) else Y
         sample_weight = check_sample_weight(sample_weight, X)
@@ -552,6 +579,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags

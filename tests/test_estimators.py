@@ -273,3 +273,25 @@ def test_predict_with_quantiles_through_a_pipeline(joint):
     np.testing.assert_allclose(
         pipeline.predict(X[:4] * 10, quantiles=0.5), pipeline.predict(X[:4] * 10)
     )
+
+
+@pytest.mark.parametrize("joint", [False, True])
+def test_sparse_features_are_densified(joint):
+    """A sparse X (one-hot encoders make it) fits and predicts as its dense
+    copy does."""
+    import scipy.sparse as sp
+
+    from skquantile import ConvexQuantileRegressor, IncrementalQuantileRegressor
+
+    rng = np.random.RandomState(0)
+    X = (rng.uniform(size=(80, 4)) < 0.3).astype(float)
+    y = X @ [1.0, -1.0, 2.0, 0.5] + rng.normal(size=80)
+    cls = ConvexQuantileRegressor if joint else IncrementalQuantileRegressor
+    params = {"max_epochs": 3, "hidden_layer_sizes": (8,), "random_state": 0}
+    dense = cls(**params).fit(X, y)
+    for sparse in (sp.csr_matrix(X), sp.csc_array(X)):
+        model = cls(**params).fit(sparse, y)
+        np.testing.assert_array_equal(
+            model.predict_quantile(sparse, [0.1, 0.9]),
+            dense.predict_quantile(X, [0.1, 0.9]),
+        )
