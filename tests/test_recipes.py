@@ -107,3 +107,46 @@ def test_grid_search_on_a_dask_cluster_equals_a_serial_search(one_torch_thread):
         )
     assert search.best_params_ == serial.best_params_
     np.testing.assert_array_equal(search.predict(X), serial.predict(X))
+
+
+def test_readme_example_fits_a_frame_through_a_pipeline():
+    """The README's example: a data frame with a text column and missing
+    values, a ColumnTransformer with a OneHotEncoder at its defaults (sparse
+    output) and an imputer, then quantiles through the pipeline's predict.
+    (Trained for a few epochs here; the README uses the defaults.)"""
+    import pandas as pd
+    import scipy.sparse as sp
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from skquantile import IncrementalQuantileRegressor
+
+    rng = np.random.default_rng(0)
+    sales = pd.DataFrame(
+        {
+            "store": rng.choice([f"store {k}" for k in range(10)], 500),
+            "price": rng.uniform(1.0, 3.0, 500),
+        }
+    )
+    sales.loc[::25, "price"] = np.nan
+    demand = (
+        10
+        - 2 * sales["price"].fillna(2)
+        + (sales["store"] == "store 0")
+        + rng.normal(size=500)
+    )
+    model = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(), ["store"]),
+            (SimpleImputer(add_indicator=True), ["price"]),
+        ),
+        IncrementalQuantileRegressor(max_epochs=5, random_state=0),
+    )
+    # Ten stores one-hot encoded make a sparse matrix (density below 0.3).
+    assert sp.issparse(model[0].fit_transform(sales))
+    model.fit(sales, demand)
+    quantiles = model.predict(sales[:3], quantiles=[0.05, 0.5, 0.94, 0.95])
+    assert quantiles.shape == (3, 4)
+    assert np.all(np.diff(quantiles, axis=1) > 0)
