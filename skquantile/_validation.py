@@ -31,6 +31,29 @@ def naming_errors(name):
         raise kind(f"Invalid {name}: {error}") from error
 
 
+def _reject_text_columns(frame, name):
+    """Refuse the columns of a data frame that do not hold numbers, by name.
+
+    A text or categorical column would otherwise fail inside NumPy with a
+    message that quotes a value but not its column.
+    """
+    bad = []
+    for column, dtype in zip(frame.columns, frame.dtypes, strict=True):
+        if getattr(dtype, "kind", "O") in "biuf":
+            continue
+        try:
+            np.asarray(frame[column], dtype=np.float64)
+        except (TypeError, ValueError):
+            bad.append(f"{column!r} ({dtype})")
+    if bad:
+        raise ValueError(
+            f"{name} must hold numbers, but column(s) {', '.join(bad)} hold text "
+            "or categories. Encode them first, for example with "
+            "sklearn.preprocessing.OneHotEncoder in a "
+            "sklearn.compose.ColumnTransformer before the estimator in a Pipeline."
+        )
+
+
 def reject_strings(value, name):
     """Refuse text data before NumPy silently parses numeric strings.
 
@@ -40,6 +63,9 @@ def reject_strings(value, name):
     message quotes the first of them. Object arrays (e.g. from pandas) go on
     to ``check_array`` too, which converts numbers and refuses anything else.
     """
+    if hasattr(value, "dtypes") and hasattr(value, "columns"):
+        _reject_text_columns(value, name)
+        return
     if value is None or sp.issparse(value) or hasattr(value, "dtypes"):
         return
     dtype = getattr(value, "dtype", None)
