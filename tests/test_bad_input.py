@@ -760,7 +760,9 @@ def test_text_columns_of_a_data_frame_are_named():
             "coded": np.array(["1", "2", "3"] * 10, dtype=object),
         }
     )
-    with pytest.raises(ValueError, match=r"'name' \(object\), 'order' \(category\)"):
+    with pytest.raises(
+        ValueError, match=r"'name' \((object|str)\), 'order' \(category\)"
+    ):
         IncrementalQuantileRegressor(max_epochs=1).fit(frame, np.arange(30.0))
     with pytest.raises(ValueError, match="OneHotEncoder"):
         IncrementalQuantileRegressor(max_epochs=1).fit(frame[["order"]], np.ones(30))
