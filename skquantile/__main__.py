@@ -33,8 +33,8 @@ def _parser():
             "Without --csv: fit an IncrementalQuantileRegressor on synthetic data "
             "with a known conditional quantile function, then query it at several "
             "levels (a demo). With --csv: fit a model on a CSV file (a header row, "
-            "numeric columns) and print or save the predicted quantiles of each "
-            "row at the chosen levels."
+            "numeric columns; an empty feature cell is a missing value) and print "
+            "or save the predicted quantiles of each row at the chosen levels."
         ),
         epilog=(
             "example: python -m skquantile --csv sales.csv --target demand "
@@ -106,8 +106,11 @@ def _read_table(parser, path):
     return [name.strip() for name in rows[0]], rows[1:]
 
 
-def _columns(parser, path, columns):
-    """The named columns of a CSV file as one float64 array, one column each."""
+def _columns(parser, path, columns, allow_missing=False):
+    """The named columns of a CSV file as one float64 array, one column each.
+
+    An empty cell is a missing value: NaN with ``allow_missing`` (features,
+    which the estimators fill and flag), an error otherwise (targets)."""
     header, rows = _read_table(parser, path)
     missing = [name for name in columns if name not in header]
     if missing:
@@ -121,9 +124,12 @@ def _columns(parser, path, columns):
         for line, row in enumerate(rows):
             cell = row[index] if index < len(row) else ""
             if not cell.strip():
+                if allow_missing:
+                    result[line, j] = np.nan
+                    continue
                 parser.error(
                     f"{path}, line {line + 2}: column {name!r} is missing (an "
-                    "empty cell); fill or drop the rows with missing values"
+                    "empty cell); a target needs a value in every row"
                 )
             try:
                 result[line, j] = float(cell)
@@ -146,8 +152,8 @@ def _fit_csv(parser, args):
     features = args.features or [name for name in header if name not in args.target]
     if not features:
         parser.error("no feature columns: pass --features or add columns")
-    data = _columns(parser, args.csv, features + args.target)
-    X, Y = data[:, : len(features)], data[:, len(features) :]
+    X = _columns(parser, args.csv, features, allow_missing=True)
+    Y = _columns(parser, args.csv, args.target)
     y = Y[:, 0] if Y.shape[1] == 1 else Y
     sizes = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
     estimator = ESTIMATORS[args.estimator](random_state=args.random_state, **sizes)
@@ -163,7 +169,7 @@ def _fit_csv(parser, args):
     )
     X_new = X
     if args.predict is not None:
-        X_new = _columns(parser, args.predict, features)
+        X_new = _columns(parser, args.predict, features, allow_missing=True)
     levels = np.asarray(args.levels)
     quantiles = model.predict_marginal_quantile(X_new, levels)
     quantiles = quantiles.reshape(len(X_new), len(args.target), len(levels))

@@ -137,8 +137,11 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training features.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training features. Missing values (NaN) are filled with the
+            column's mean and flagged by an extra 0/1 input per column that
+            has them; a sparse matrix is densified. Text and categorical
+            columns must be encoded first (a ``ColumnTransformer``).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets. The columns of a 2-d ``y`` get independent quantile
             functions in :class:`IncrementalQuantileRegressor` and one joint
@@ -175,11 +178,12 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         self.n_outputs_ = Y.shape[1]
         hidden_layer_sizes = self._hidden_layer_sizes()
         sample_weight = check_sample_weight(sample_weight, X)
+        self._fit_digest = _data_digest(X, Y, sample_weight)
+        X = self._fit_missing_values(X, sample_weight)
         plan = plan_fit(
             X, Y, sample_weight, self._auto_defaults(), self.get_params(deep=False)
         )
         self._fit_seed = plan.seed
-        self._fit_digest = _data_digest(X, Y, sample_weight)
         self._x_mean, self._x_scale = plan.x_mean, plan.x_scale
         self._y_mean, self._y_scale = plan.y_mean, plan.y_scale
         self.n_members_ = plan.n_members
@@ -218,6 +222,8 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         "feature_names_in_",
         "n_outputs_",
         "_y_ndim",
+        "_missing_columns",
+        "_missing_fill",
         "_fit_seed",
         "_fit_digest",
         "_x_mean",
@@ -258,7 +264,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             if name in self._state_attributes:
                 setattr(self, name, value)
         net, _ = _training.make_network(
-            *self._network_spec(self.n_features_in_, self._hidden_layer_sizes()),
+            *self._network_spec(len(self._x_mean), self._hidden_layer_sizes()),
             **self._training_options(),
         )
         net.initialize()
@@ -356,11 +362,19 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         """Validate the features ``X``, naming ``X`` in every error.
 
         With ``reset=True`` (in ``fit``) the number and names of the features
-        are recorded and the validated array is returned. Otherwise the
-        estimator must be fitted, ``X`` must match the training features, and
-        the standardised features are returned in float64 (inference
-        precision).
+        are recorded and the validated array is returned, missing values
+        (NaN) included. Otherwise the estimator must be fitted, ``X`` must
+        match the training features, missing values are filled and flagged
+        as in training (:meth:`_with_missing_indicators`), and the
+        standardised features are returned in float64 (inference precision).
         """
+        X = self._validated_array(X, reset)
+        if reset:
+            return X
+        return (self._with_missing_indicators(X) - self._x_mean) / self._x_scale
+
+    def _validated_array(self, X, reset):
+        """``X`` validated (:meth:`_validated_features`), as it was given."""
         if not reset:
             check_is_fitted(self)
         if X is None:
@@ -374,11 +388,46 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                     reset=reset,
                     dtype=[np.float64, np.float32],
                     accept_sparse=_SPARSE_FORMATS,
+                    ensure_all_finite="allow-nan",
                 )
             )
-        if reset:
+        return X
+
+    def _fit_missing_values(self, X, sample_weight):
+        """Record which training columns have missing values (NaN) and return
+        ``X`` with them filled by the column's weighted mean and one 0/1
+        indicator column appended per such column (``_missing_columns``).
+
+        Filled with the mean, a missing value is 0 after standardisation (the
+        mean of the filled column is that same mean), and the indicator lets
+        the network learn what missingness itself says about the target.
+        """
+        missing = np.isnan(X)
+        self._missing_columns = np.flatnonzero(missing.any(axis=0))
+        weight = np.where(missing, 0.0, sample_weight[:, None])
+        total = weight.sum(axis=0)
+        values = np.where(missing, 0.0, X.astype(np.float64))
+        self._missing_fill = (weight * values).sum(axis=0) / np.where(
+            total > 0, total, 1.0
+        )
+        return self._with_missing_indicators(X)
+
+    def _with_missing_indicators(self, X):
+        """``X`` in float64 with its missing values filled as in training and
+        the indicators of ``_missing_columns`` appended. A column without
+        missing values in training gets no indicator; a missing value there
+        is filled with the training mean all the same."""
+        X = X.astype(np.float64)
+        missing = np.isnan(X)
+        # Estimators saved before missing values were handled have neither.
+        columns = getattr(self, "_missing_columns", np.empty(0, dtype=np.intp))
+        if not missing.any() and not len(columns):
             return X
-        return (X.astype(np.float64) - self._x_mean) / self._x_scale
+        fill = getattr(self, "_missing_fill", None)
+        if fill is None:
+            fill = self._x_mean[: X.shape[1]]
+        indicators = missing[:, columns].astype(np.float64)
+        return np.hstack([np.where(missing, fill, X), indicators])
 
     def _check_targets(self, y, n_rows, name="y"):
         """Validate one target value (or vector) per row, shaped like ``y`` in fit.
@@ -417,16 +466,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                 "that did not record its held-out rows; refit it to calibrate on "
                 "them, or calibrate on separate rows."
             )
-        with naming_errors("X"):
-            X = _dense(
-                validate_data(
-                    self,
-                    X,
-                    reset=False,
-                    dtype=[np.float64, np.float32],
-                    accept_sparse=_SPARSE_FORMATS,
-                )
-            )
+        X = self._validated_array(X, reset=False)
         Y = check_numeric_array(y, "y", ensure_2d=False)
         Y = Y.reshape(len(Y), -1) if len(Y) == len(X) else Y
         sample_weight = check_sample_weight(sample_weight, X)
@@ -437,7 +477,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                 "fit), and these data differ."
             )
         rows = held_out_rows(
-            X,
+            self._with_missing_indicators(X),
             Y,
             sample_weight,
             self.get_params(deep=False),
@@ -580,6 +620,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.input_tags.allow_nan = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags

@@ -17,6 +17,7 @@ meta-estimator that users see.
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from scipy import special, stats
 from sklearn.base import (
     BaseEstimator,
@@ -27,7 +28,7 @@ from sklearn.base import (
 )
 from sklearn.model_selection import check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import _safe_indexing, check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples as _num_rows
@@ -200,9 +201,13 @@ def _cross_fit(estimator, cv, X, y, sample_weight, weight):
 
 def _indexable(data):
     """``data`` as rows that ``_safe_indexing`` can take: data frames and
-    series as they are (their column names matter), anything else as an
-    array."""
-    return data if hasattr(data, "iloc") else np.asarray(data)
+    series (their column names matter) and sparse matrices as they are,
+    anything else as an array."""
+    if sp.issparse(data):
+        return data.tocsr()  # formats such as DIA cannot take row indices
+    if hasattr(data, "iloc"):
+        return data
+    return np.asarray(data)
 
 
 def _one_network(estimator, X, y):
@@ -782,6 +787,14 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        estimator = (
+            IncrementalQuantileRegressor()
+            if self.estimator is None
+            else (self.estimator)
+        )
+        inner = get_tags(estimator).input_tags
+        tags.input_tags.allow_nan = inner.allow_nan
+        tags.input_tags.sparse = inner.sparse
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags

@@ -80,7 +80,6 @@ def _bad_arrays(array, name):
     error, problem regex)."""
     n_rows = len(array)
     cases = [
-        ("nan", _with_nan(array), ValueError, "contains NaN"),
         ("inf", _with_inf(array), ValueError, "contains infinity"),
         ("empty", array[:0], ValueError, r"0 sample\(s\)"),
         ("numeric-strings", array.astype(str), ValueError, "array of strings"),
@@ -99,9 +98,12 @@ def _bad_arrays(array, name):
         ("complex", array + 1j, ValueError, "Complex data not supported"),
         ("none", None, ValueError, "got None"),
     ]
-    if name != "X":  # a sparse X is densified (test_estimators.py)
+    if name != "X":
+        # A sparse X is densified and a missing value in X is filled and
+        # flagged (test_estimators.py); in the targets both are errors.
         sparse = sp.csr_matrix(array.reshape(n_rows, -1))
         cases.append(("sparse", sparse, TypeError, "Sparse data"))
+        cases.append(("nan", _with_nan(array), ValueError, "contains NaN"))
     if name == "X":
         cases += [
             ("no-features", np.empty((n_rows, 0)), ValueError, r"0 feature\(s\)"),
@@ -559,7 +561,7 @@ for scorer_name, (scorer, key) in SCORERS.items():
     n_outputs = MODEL_SPECS[key][1]
     y_true = Y_TRAIN[n_outputs][:N_QUERY]
     for case_id, args, kwargs, error, name, problem in [
-        ("X-nan", (_with_nan(X_QUERY), y_true), {}, ValueError, "X", "NaN"),
+        ("X-inf", (_with_inf(X_QUERY), y_true), {}, ValueError, "X", "infinity"),
         ("X-4-features", (np.zeros((5, 4)), y_true), {}, ValueError, "X", "4 features"),
         ("y_true-nan", (X_QUERY, _with_nan(y_true)), {}, ValueError, "y_true", "NaN"),
         ("y_true-shorter", (X_QUERY, y_true[:-1]), {}, ValueError, "y_true", "shape"),
@@ -666,14 +668,15 @@ def test_bad_input_raises_naming_the_argument(models, key, call, error, name, pr
 
 def test_the_table_counts_its_cases():
     """The table is generated; its size is pinned so that no case goes missing.
-    (999 until a sparse X became valid input: its 33 cases went.)"""
-    assert len(CASES) == 966
+    (999 until a sparse X and a missing value in X became valid input: their
+    cases went, 61 in all, and the five scorers gained an infinite X.)"""
+    assert len(CASES) == 938
 
 
 def test_a_failed_fit_leaves_the_model_unfitted_and_a_fitted_one_as_it_was(models):
     model = clone(models["iqr"])
-    with pytest.raises(ValueError, match="Input X contains NaN"):
-        model.fit(_with_nan(X_TRAIN), Y_TRAIN[1])
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        model.fit(_with_inf(X_TRAIN), Y_TRAIN[1])
     with pytest.raises(NotFittedError):
         model.predict(X_QUERY)
     model.fit(X_TRAIN, Y_TRAIN[1])

@@ -84,7 +84,7 @@ def test_predict_other_rows(table, tmp_path, capsys):
         (["--csv", "{table}", "--target", "demand", "--max-epochs", "0"], "epochs"),
         (["--csv", "{bad}", "--target", "demand"], "line 3: column 'price' holds"),
         (["--csv", "{empty}", "--target", "demand"], "header row and at least one"),
-        (["--csv", "{gap}", "--target", "demand"], "line 2: column 'price' is missing"),
+        (["--csv", "{gap}", "--target", "price"], "line 2: column 'price' is missing"),
         (["--n-samples", "x"], "invalid int value"),
     ],
 )
@@ -126,3 +126,17 @@ def test_output_cut_short_by_the_reader_is_not_an_error(table):
     stderr = process.stderr.read()
     process.wait(timeout=120)
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
+def test_missing_feature_cells_are_missing_values(tmp_path, capsys):
+    """An empty feature cell is a missing value, which the estimator fills
+    and flags; the row still gets its quantiles."""
+    rng = np.random.default_rng(1)
+    path = tmp_path / "gaps.csv"
+    rows = [[f"{x:.3f}", f"{2 * x + rng.normal():.3f}"] for x in rng.uniform(size=60)]
+    rows[3][0] = ""
+    path.write_text("price,demand\n" + "\n".join(",".join(row) for row in rows))
+    main(["--csv", str(path), "--target", "demand", "--max-epochs", "2"])
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 61
+    assert all(cell != "nan" for cell in lines[4].split(","))

@@ -295,3 +295,44 @@ def test_sparse_features_are_densified(joint):
             model.predict_quantile(sparse, [0.1, 0.9]),
             dense.predict_quantile(X, [0.1, 0.9]),
         )
+
+
+def test_missing_values_are_filled_and_flagged():
+    """NaN in X: filled with the column's training mean and flagged by an
+    indicator input, so the network can learn what missingness says."""
+    from skquantile import IncrementalQuantileRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(400, 2))
+    y = X[:, 0] + 0.1 * rng.normal(size=400)
+    missing = rng.uniform(size=400) < 0.25
+    X[missing, 0] = np.nan
+    y[missing] = 5.0 + 0.1 * rng.normal(size=missing.sum())  # missing means high
+    model = IncrementalQuantileRegressor(
+        max_epochs=60, hidden_layer_sizes=(32,), n_members=1, random_state=0
+    ).fit(X, y)
+    np.testing.assert_array_equal(model._missing_columns, [0])
+    median = model.predict(X)
+    assert np.isfinite(median).all()
+    assert np.median(np.abs(median[missing] - 5.0)) < 1.0
+    assert np.median(np.abs(median[~missing] - y[~missing])) < 1.0
+    # A missing value in a column that had none in training is filled with
+    # the training mean, without an indicator.
+    query = X[:5].copy()
+    query[:, 1] = np.nan
+    assert np.isfinite(model.predict_quantile(query, [0.1, 0.9])).all()
+
+
+def test_missing_values_survive_saving(tmp_path):
+    from skquantile import ConvexQuantileRegressor, load_model, save_model
+
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(100, 3))
+    X[::7, 2] = np.nan
+    Y = np.column_stack([X[:, 0], -X[:, 1]]) + rng.normal(size=(100, 2))
+    model = ConvexQuantileRegressor(
+        max_epochs=3, hidden_layer_sizes=(8,), random_state=0
+    ).fit(X, Y)
+    save_model(model, tmp_path / "model.skq")
+    loaded = load_model(tmp_path / "model.skq")
+    np.testing.assert_array_equal(loaded.predict(X[:10]), model.predict(X[:10]))
