@@ -114,7 +114,7 @@ def test_failed_fit_leaves_a_fitted_estimator_unchanged(make, data):
     model = make().fit(X, y)
     before = model.predict(X)
     with pytest.raises(ValueError, match="NaN"):
-        model.fit(np.full_like(X, np.nan), y)
+        model.fit(X, np.full_like(y, np.nan))  # missing targets are an error
     np.testing.assert_array_equal(model.predict(X), before)
     assert model.n_features_in_ == X.shape[1]
 
