@@ -306,7 +306,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         Number of features seen during ``fit``.
     n_outputs_ : int
         Number of targets.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during ``fit``, where they all are
         strings.
 
