@@ -325,7 +325,9 @@ def report(cache):
         "fitted, `conformal` the same fit recalibrated by "
         '`CalibratedQuantileRegressor(..., cv="members")` on the rows its '
         "ensemble members held out. Means over splits (± standard error). "
-        f"Measured on: {', '.join(machines)}; one thread per process.",
+        f"Measured on: {', '.join(machines)}; one thread per process, two "
+        "processes side by side (one per core), so the seconds are indicative: "
+        "compare scoring with fit seconds of one row.",
         "",
     ]
     uci_all = [r for r in records if r["suite"] == "uci"]
