@@ -38,6 +38,14 @@ def _dense(X):
     return np.ascontiguousarray(X.toarray()) if sp.issparse(X) else X
 
 
+def quantiles_of_draws(draws, levels, scalar):
+    """Each target's quantiles at ``levels`` of joint ``draws`` of shape
+    (n_rows, n_draws, n_outputs): (n_rows, n_outputs, n_levels), or without
+    the levels axis for a ``scalar`` level."""
+    quantiles = np.moveaxis(np.quantile(draws, levels, axis=1), 0, -1)
+    return quantiles[..., 0] if scalar else quantiles
+
+
 def _data_digest(X, Y, sample_weight):
     """A fingerprint of training data, to recognise them after the fit."""
     digest = hashlib.blake2b(digest_size=16)
@@ -574,8 +582,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         if self._y_ndim == 1 or not self._joint:
             return self.predict_quantile(X, alpha)
         draws = self.sample(X, n_samples, random_state=random_state)
-        quantiles = np.moveaxis(np.quantile(draws, levels, axis=1), 0, -1)
-        return quantiles[..., 0] if scalar else quantiles
+        return quantiles_of_draws(draws, levels, scalar)
 
     @with_threads
     def predict_interval(self, X, coverage=0.9):

@@ -34,7 +34,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples as _num_rows
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseQuantileNetwork
+from ._base import BaseQuantileNetwork, quantiles_of_draws
+from ._docstrings import PREDICT_PARAMETERS, shared_parameters
 from ._incremental import IncrementalQuantileRegressor
 from ._pipelines import FrozenEstimator, final_step, transform_for_final_step
 from ._plan import resolve_n_members
@@ -443,6 +444,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         """Whether the calibration is of the joint regions' radius."""
         return getattr(final, "_joint", False) and final.n_outputs_ > 1
 
+    @shared_parameters(PREDICT_PARAMETERS)
     def predict(self, X, quantiles=None):
         """Predict the recalibrated conditional median, or quantiles.
 
@@ -454,12 +456,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         ----------
         X : array-like of shape (n_samples, n_features)
             Features.
-        quantiles : float or array-like of shape (n_levels,), default=None
-            Levels in (0, 1). ``None`` predicts the median; levels predict the
-            quantiles of each target at those levels
-            (:meth:`predict_marginal_quantile`). This is the convention of
-            quantile-forest, and a :class:`~sklearn.pipeline.Pipeline` forwards
-            it: ``pipeline.predict(X, quantiles=[0.05, 0.5, 0.95])``.
+        {quantiles}
 
         Returns
         -------
@@ -663,8 +660,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         if not (final._joint and final._y_ndim == 2):
             return self.predict_quantile(X, alpha)
         draws = self.sample(X, n_samples, random_state=random_state)
-        quantiles = np.moveaxis(np.quantile(draws, levels, axis=1), 0, -1)
-        return quantiles[..., 0] if scalar else quantiles
+        return quantiles_of_draws(draws, levels, scalar)
 
     def _final_has_regions(self):
         estimator = self.estimator_ if hasattr(self, "estimator_") else self.estimator

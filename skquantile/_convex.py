@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseQuantileNetwork
 from ._convex_network import ConvexPotentialNetwork, WeightedEnergyScoreLoss
+from ._docstrings import PREDICT_PARAMETERS, shared_parameters
 from ._plan import AutoDefaults
 from ._threads import with_threads
 from ._training import float64_copy
@@ -288,6 +289,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         self.n_jobs = n_jobs
 
     @with_threads
+    @shared_parameters(PREDICT_PARAMETERS)
     def predict(self, X, quantiles=None):
         """Predict the multivariate median ``grad psi(0; c(x))``, or quantiles.
 
@@ -295,12 +297,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         ----------
         X : array-like of shape (n_samples, n_features)
             Features.
-        quantiles : float or array-like of shape (n_levels,), default=None
-            Levels in (0, 1). ``None`` predicts the median; levels predict the
-            quantiles of each target at those levels
-            (:meth:`predict_marginal_quantile`). This is the convention of
-            quantile-forest, and a :class:`~sklearn.pipeline.Pipeline` forwards
-            it: ``pipeline.predict(X, quantiles=[0.05, 0.5, 0.95])``.
+        {quantiles}
 
         Returns
         -------

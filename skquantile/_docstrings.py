@@ -29,3 +29,14 @@ def shared_parameters(descriptions):
         return function
 
     return decorate
+
+
+#: The ``quantiles`` parameter of the estimators' ``predict``.
+PREDICT_PARAMETERS = {
+    "quantiles": """quantiles : float or array-like of shape (n_levels,), default=None
+    Levels in (0, 1). ``None`` predicts the median; levels predict the
+    quantiles of each target at those levels
+    (:meth:`predict_marginal_quantile`). This is the convention of
+    quantile-forest, and a :class:`~sklearn.pipeline.Pipeline` forwards
+    it: ``pipeline.predict(X, quantiles=[0.05, 0.5, 0.95])``."""
+}

@@ -8,6 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseQuantileNetwork
+from ._docstrings import PREDICT_PARAMETERS, shared_parameters
 from ._incremental_network import IncrementalQuantileNetwork, WeightedCRPSLoss
 from ._piecewise_linear import POOLINGS
 from ._plan import AutoDefaults
@@ -268,6 +269,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         self.n_jobs = n_jobs
 
     @with_threads
+    @shared_parameters(PREDICT_PARAMETERS)
     def predict(self, X, quantiles=None):
         """Predict the conditional median, or quantiles at given levels.
 
@@ -275,12 +277,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         ----------
         X : array-like of shape (n_samples, n_features)
             Features.
-        quantiles : float or array-like of shape (n_levels,), default=None
-            Levels in (0, 1). ``None`` predicts the median; levels predict the
-            quantiles of each target at those levels
-            (:meth:`predict_marginal_quantile`). This is the convention of
-            quantile-forest, and a :class:`~sklearn.pipeline.Pipeline` forwards
-            it: ``pipeline.predict(X, quantiles=[0.05, 0.5, 0.95])``.
+        {quantiles}
 
         Returns
         -------
