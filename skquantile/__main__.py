@@ -32,8 +32,9 @@ def _parser():
         description=(
             "Without --csv: fit an IncrementalQuantileRegressor on synthetic data "
             "with a known conditional quantile function, then query it at several "
-            "levels (a demo). With --csv: fit a model on a CSV file (a header row, "
-            "numeric columns; an empty feature cell is a missing value) and print "
+            "levels (a demo). With --csv: fit a model on a CSV file (a header row; "
+            "a feature column with text is categorical; an empty feature cell is "
+            "a missing value) and print "
             "or save the predicted quantiles of each row at the chosen levels."
         ),
         epilog=(
@@ -59,6 +60,12 @@ def _parser():
         "--features",
         nargs="+",
         help="feature columns (default: every column that is not a target)",
+    )
+    data.add_argument(
+        "--categorical",
+        nargs="+",
+        help="feature columns to treat as categories even if they hold numbers "
+        "(default: the columns with a cell that is not a number)",
     )
     data.add_argument(
         "--levels",
@@ -106,11 +113,8 @@ def _read_table(parser, path):
     return [name.strip() for name in rows[0]], rows[1:]
 
 
-def _columns(parser, path, columns, allow_missing=False):
-    """The named columns of a CSV file as one float64 array, one column each.
-
-    An empty cell is a missing value: NaN with ``allow_missing`` (features,
-    which the estimators fill and flag), an error otherwise (targets)."""
+def _cells(parser, path, columns):
+    """The cells of the named columns of a CSV file, one list per column."""
     header, rows = _read_table(parser, path)
     missing = [name for name in columns if name not in header]
     if missing:
@@ -118,11 +122,27 @@ def _columns(parser, path, columns, allow_missing=False):
             f"{path} has no column {', '.join(map(repr, missing))}; "
             f"its columns are {', '.join(header)}"
         )
-    result = np.empty((len(rows), len(columns)))
-    for j, name in enumerate(columns):
-        index = header.index(name)
-        for line, row in enumerate(rows):
-            cell = row[index] if index < len(row) else ""
+    indices = [header.index(name) for name in columns]
+    return [[row[i] if i < len(row) else "" for row in rows] for i in indices]
+
+
+def _is_number(cell):
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _columns(parser, path, columns, allow_missing=False):
+    """The named columns of a CSV file as one float64 array, one column each.
+
+    An empty cell is a missing value: NaN with ``allow_missing`` (features,
+    which the estimators fill and flag), an error otherwise (targets)."""
+    table = _cells(parser, path, columns)
+    result = np.empty((len(table[0]), len(columns)))
+    for j, (name, cells) in enumerate(zip(columns, table, strict=True)):
+        for line, cell in enumerate(cells):
             if not cell.strip():
                 if allow_missing:
                     result[line, j] = np.nan
@@ -131,14 +151,43 @@ def _columns(parser, path, columns, allow_missing=False):
                     f"{path}, line {line + 2}: column {name!r} is missing (an "
                     "empty cell); a target needs a value in every row"
                 )
-            try:
-                result[line, j] = float(cell)
-            except ValueError:
+            if not _is_number(cell):
                 parser.error(
                     f"{path}, line {line + 2}: column {name!r} holds {cell!r}, "
                     "not a number"
                 )
+            result[line, j] = float(cell)
     return result
+
+
+def _features(parser, path, columns, categorical=None, forced=()):
+    """The feature columns of a CSV file and the indices of the categorical ones.
+
+    A column is categorical if it is in ``categorical`` or, when that is
+    ``None`` (the training file), if it is in ``forced`` or holds a cell that
+    is not a number.
+    Its cells stay text (``None`` where empty); the other columns are
+    numbers, an empty cell being a missing value (NaN). Without categorical
+    columns the result is a float64 array."""
+    table = _cells(parser, path, columns)
+    if categorical is None:
+        categorical = [
+            j
+            for j, cells in enumerate(table)
+            if j in forced
+            or any(cell.strip() and not _is_number(cell) for cell in cells)
+        ]
+    if not categorical:
+        return _columns(parser, path, columns, allow_missing=True), []
+    X = np.empty((len(table[0]), len(columns)), dtype=object)
+    numeric = [name for j, name in enumerate(columns) if j not in categorical]
+    if numeric:
+        X[:, [j for j in range(len(columns)) if j not in categorical]] = _columns(
+            parser, path, numeric, allow_missing=True
+        )
+    for j in categorical:
+        X[:, j] = [cell.strip() or None for cell in table[j]]
+    return X, categorical
 
 
 def _fit_csv(parser, args):
@@ -152,11 +201,24 @@ def _fit_csv(parser, args):
     features = args.features or [name for name in header if name not in args.target]
     if not features:
         parser.error("no feature columns: pass --features or add columns")
-    X = _columns(parser, args.csv, features, allow_missing=True)
+    unknown = sorted(set(args.categorical or ()) - set(features))
+    if unknown:
+        parser.error(f"--categorical names non-feature column(s): {', '.join(unknown)}")
+    forced = [j for j, name in enumerate(features) if name in (args.categorical or ())]
+    X, categorical = _features(parser, args.csv, features, forced=forced)
+    if categorical:
+        print(
+            "Categorical column(s): "
+            + ", ".join(features[j] for j in categorical)
+            + ".",
+            file=sys.stderr,
+        )
     Y = _columns(parser, args.csv, args.target)
     y = Y[:, 0] if Y.shape[1] == 1 else Y
     sizes = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
-    estimator = ESTIMATORS[args.estimator](random_state=args.random_state, **sizes)
+    estimator = ESTIMATORS[args.estimator](
+        random_state=args.random_state, categorical_features=categorical, **sizes
+    )
     start = time.perf_counter()
     try:
         model = estimator.fit(X, y)
@@ -169,7 +231,7 @@ def _fit_csv(parser, args):
     )
     X_new = X
     if args.predict is not None:
-        X_new = _columns(parser, args.predict, features, allow_missing=True)
+        X_new, _ = _features(parser, args.predict, features, categorical)
     levels = np.asarray(args.levels)
     quantiles = model.predict_marginal_quantile(X_new, levels)
     quantiles = quantiles.reshape(len(X_new), len(args.target), len(levels))

@@ -9,11 +9,12 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.history import History
 
-from . import _training
+from . import _categorical, _training
 from ._layers import ACTIVATIONS
 from ._plan import AutoDefaults, held_out_rows, plan_fit
 from ._threads import with_threads
@@ -117,6 +118,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [str],
+        "categorical_features": [None, StrOptions({"from_dtype"}), "array-like"],
         "n_jobs": [
             None,
             Interval(Integral, 1, None, closed="left"),
@@ -148,8 +150,9 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training features. Missing values (NaN) are filled with the
             column's mean and flagged by an extra 0/1 input per column that
-            has them; a sparse matrix is densified. Text and categorical
-            columns must be encoded first (a ``ColumnTransformer``).
+            has them; a sparse matrix is densified. Categorical columns (see
+            ``categorical_features``; by default the ``category``, string and
+            text columns of a data frame) are one-hot encoded inside.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets. The columns of a 2-d ``y`` get independent quantile
             functions in :class:`IncrementalQuantileRegressor` and one joint
@@ -169,7 +172,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             self._check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
         self._check_device()
         self._check_structure()
-        X = self._validated_features(X, reset=True)
+        X = self._validated_features(X, reset=True, sample_weight=sample_weight)
         if y is None:
             raise ValueError(
                 f"This {type(self).__name__} estimator requires y to be passed, but "
@@ -230,6 +233,9 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         "feature_names_in_",
         "n_outputs_",
         "_y_ndim",
+        "_categorical_columns",
+        "_category_levels",
+        "_category_flags",
         "_missing_columns",
         "_missing_fill",
         "_fit_seed",
@@ -366,7 +372,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                 f"device={self.device!r} was requested, but torch sees no CUDA GPU."
             )
 
-    def _validated_features(self, X, reset=False):
+    def _validated_features(self, X, reset=False, sample_weight=None):
         """Validate the features ``X``, naming ``X`` in every error.
 
         With ``reset=True`` (in ``fit``) the number and names of the features
@@ -376,17 +382,24 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         as in training (:meth:`_with_missing_indicators`), and the
         standardised features are returned in float64 (inference precision).
         """
-        X = self._validated_array(X, reset)
+        X = self._validated_array(X, reset, sample_weight)
         if reset:
             return X
         return (self._with_missing_indicators(X) - self._x_mean) / self._x_scale
 
-    def _validated_array(self, X, reset):
-        """``X`` validated (:meth:`_validated_features`), as it was given."""
+    def _validated_array(self, X, reset, sample_weight=None):
+        """``X`` validated (:meth:`_validated_features`), as it was given but
+        for its categorical columns, replaced by their one-hot inputs
+        (:meth:`_encoded_categories`); ``sample_weight`` weighs the levels'
+        frequencies in ``fit``."""
         if not reset:
             check_is_fitted(self)
         if X is None:
             raise ValueError("X must be an array of numbers, got None.")
+        if self._may_have_categories(X, reset):
+            return self._encoded_categories(X, reset, sample_weight)
+        if reset:
+            self._categorical_columns = np.empty(0, dtype=np.intp)
         reject_strings(X, "X")
         with naming_errors("X"):
             X = _dense(
@@ -400,6 +413,85 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                 )
             )
         return X
+
+    def _may_have_categories(self, X, reset):
+        """Whether ``X`` may hold categorical columns: in ``fit``, a data frame
+        under ``categorical_features="from_dtype"`` or any explicit choice of
+        columns; afterwards, whether the fit found any."""
+        if not reset:
+            return len(getattr(self, "_categorical_columns", ())) > 0
+        spec = self.categorical_features
+        if spec is None:
+            return False
+        if isinstance(spec, str) and spec == "from_dtype":
+            return _categorical.is_frame(X)
+        return True
+
+    def _encoded_categories(self, X, reset, sample_weight):
+        """``X`` with its numeric columns validated as numbers (missing values
+        kept) followed by the one-hot inputs of its categorical columns
+        (:mod:`~skquantile._categorical`). In ``fit`` the categorical columns
+        are chosen and their levels learnt; afterwards ``X`` must have the
+        training columns."""
+        with naming_errors("X"):
+            if sp.issparse(X):
+                X = X.toarray()
+            frame = _categorical.is_frame(X)
+            if not frame:
+                X = np.asarray(X, dtype=object)
+                if X.ndim != 2:
+                    raise ValueError(
+                        f"Expected a 2-d array for X, got an array of shape {X.shape}."
+                    )
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if reset:
+                mask = _categorical.categorical_mask(
+                    self.categorical_features,
+                    X,
+                    self.n_features_in_,
+                    getattr(self, "feature_names_in_", None),
+                )
+                self._categorical_columns = np.flatnonzero(mask)
+            else:
+                mask = np.zeros(self.n_features_in_, dtype=bool)
+                mask[self._categorical_columns] = True
+
+            def columns(selected):
+                return X.iloc[:, selected] if frame else X[:, selected]
+
+            numeric = np.flatnonzero(~mask)
+            n_rows = X.shape[0]
+            if len(numeric):
+                part = columns(numeric)
+                reject_strings(part, "X")
+                part = check_array(
+                    part,
+                    dtype=[np.float64, np.float32],
+                    input_name="X",
+                    ensure_all_finite="allow-nan",
+                )
+            else:
+                part = np.empty((n_rows, 0))
+            if reset:
+                weight = check_sample_weight(sample_weight, part)
+                fitted = [
+                    _categorical.fit_levels(np.asarray(columns([j])), weight)
+                    for j in self._categorical_columns
+                ]
+                self._category_levels = [levels for levels, _ in fitted]
+                self._category_flags = np.array(
+                    [flags for _, flags in fitted], dtype=bool
+                ).reshape(-1, 2)
+            encoded = [
+                _categorical.one_hot(np.asarray(columns([j])), levels, flags)
+                for j, levels, flags in zip(
+                    self._categorical_columns,
+                    self._category_levels,
+                    self._category_flags,
+                    strict=True,
+                )
+            ]
+        return np.hstack([part.astype(np.float64), *encoded])
 
     def _fit_missing_values(self, X, sample_weight):
         """Record which training columns have missing values (NaN) and return

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseQuantileNetwork
 from ._convex_network import ConvexPotentialNetwork, WeightedEnergyScoreLoss
-from ._docstrings import PREDICT_PARAMETERS, shared_parameters
+from ._docstrings import FEATURE_PARAMETERS, PREDICT_PARAMETERS, shared_parameters
 from ._plan import AutoDefaults
 from ._threads import with_threads
 from ._training import float64_copy
@@ -37,6 +37,7 @@ JOINT_PATIENCE_GROWTH = 2
 MAP_BLOCK_POINTS = 2**14
 
 
+@shared_parameters(FEATURE_PARAMETERS)
 class ConvexQuantileRegressor(BaseQuantileNetwork):
     """Joint conditional quantiles of one or several targets (MQF2).
 
@@ -124,6 +125,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         patience in effect when training ended is ``n_iter_no_change_``.
     tol : float, default=1e-4
         Smallest improvement of the monitored loss that counts.
+    {categorical_features}
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling and
         the training draws. torch's global random state is left untouched.
@@ -264,6 +266,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         validation_fraction=0.1,
         n_iter_no_change="auto",
         tol=1e-4,
+        categorical_features="from_dtype",
         random_state=None,
         verbose=0,
         device="cpu",
@@ -283,6 +286,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.categorical_features = categorical_features
         self.random_state = random_state
         self.verbose = verbose
         self.device = device

@@ -40,3 +40,20 @@ PREDICT_PARAMETERS = {
     quantile-forest, and a :class:`~sklearn.pipeline.Pipeline` forwards
     it: ``pipeline.predict(X, quantiles=[0.05, 0.5, 0.95])``."""
 }
+
+
+#: The ``categorical_features`` parameter of the estimators.
+FEATURE_PARAMETERS = {
+    "categorical_features": 'categorical_features : {"from_dtype"}, array-like or '
+    'None, default="from_dtype"\n'
+    """    Which columns of ``X`` are categorical; each becomes one 0/1 input per
+    level seen in training (the 32 most frequent; rarer levels share an
+    "other" input), plus an input for a missing value if training had
+    missing values there. ``"from_dtype"``: the columns of a data frame
+    whose dtype is ``category`` or a string dtype, or ``object`` holding
+    text (no column of an array). Otherwise a boolean mask, integer
+    indices or column names, as in
+    :class:`~sklearn.ensemble.HistGradientBoostingRegressor`; ``None`` for
+    none. Levels are compared as text, and a level never seen in training
+    sets the "other" input (or none). See :ref:`tabular-data`.""",
+}

@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseQuantileNetwork
-from ._docstrings import PREDICT_PARAMETERS, shared_parameters
+from ._docstrings import FEATURE_PARAMETERS, PREDICT_PARAMETERS, shared_parameters
 from ._incremental_network import IncrementalQuantileNetwork, WeightedCRPSLoss
 from ._piecewise_linear import POOLINGS
 from ._plan import AutoDefaults
@@ -20,6 +20,7 @@ from ._validation import check_levels, check_n_samples
 INCREMENTAL_PATIENCE_EPOCHS = 40
 
 
+@shared_parameters(FEATURE_PARAMETERS)
 class IncrementalQuantileRegressor(BaseQuantileNetwork):
     """Conditional quantile function regression with monotone incremental knots.
 
@@ -122,6 +123,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
     tol : float, default=1e-4
         Smallest improvement of the monitored loss (the CRPS of the
         standardised target) that counts.
+    {categorical_features}
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split and the shuffling.
         Pass an int for reproducible fits. torch's global random state is
@@ -243,6 +245,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         validation_fraction=0.1,
         n_iter_no_change="auto",
         tol=1e-4,
+        categorical_features="from_dtype",
         random_state=None,
         verbose=0,
         device="cpu",
@@ -263,6 +266,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.categorical_features = categorical_features
         self.random_state = random_state
         self.verbose = verbose
         self.device = device

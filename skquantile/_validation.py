@@ -48,7 +48,9 @@ def _reject_text_columns(frame, name):
     if bad:
         raise ValueError(
             f"{name} must hold numbers, but column(s) {', '.join(bad)} hold text "
-            "or categories. Encode them first, for example with "
+            "or categories. Declare them categorical (the estimators' "
+            "categorical_features parameter, 'from_dtype' by default), or "
+            "encode them first, for example with "
             "sklearn.preprocessing.OneHotEncoder in a "
             "sklearn.compose.ColumnTransformer before the estimator in a Pipeline."
         )

@@ -749,8 +749,8 @@ def test_no_knot_count_is_an_invalid_parameter():
 
 
 def test_text_columns_of_a_data_frame_are_named():
-    """A data frame with a text or a categorical column: the error names the
-    columns and says how to encode them."""
+    """A data frame with text or categorical columns that are not declared
+    categorical: the error names the columns and says how to encode them."""
     import pandas as pd
 
     from skquantile import IncrementalQuantileRegressor
@@ -763,9 +763,14 @@ def test_text_columns_of_a_data_frame_are_named():
             "coded": np.array(["1", "2", "3"] * 10, dtype=object),
         }
     )
+    none = IncrementalQuantileRegressor(max_epochs=1, categorical_features=None)
     with pytest.raises(
         ValueError, match=r"'name' \((object|str)\), 'order' \(category\)"
     ):
-        IncrementalQuantileRegressor(max_epochs=1).fit(frame, np.arange(30.0))
-    with pytest.raises(ValueError, match="OneHotEncoder"):
-        IncrementalQuantileRegressor(max_epochs=1).fit(frame[["order"]], np.ones(30))
+        none.fit(frame, np.arange(30.0))
+    with pytest.raises(ValueError, match="categorical_features.*OneHotEncoder"):
+        none.fit(frame[["order"]], np.ones(30))
+    # Declaring some columns categorical leaves the others to be numbers.
+    some = IncrementalQuantileRegressor(max_epochs=1, categorical_features=["name"])
+    with pytest.raises(ValueError, match=r"column\(s\) 'order' \(category\)"):
+        some.fit(frame, np.arange(30.0))

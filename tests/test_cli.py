@@ -82,7 +82,7 @@ def test_predict_other_rows(table, tmp_path, capsys):
         (["--csv", "{table}"], "--csv needs --target"),
         (["--csv", "{table}", "--target", "demand", "--levels", "1"], "--levels"),
         (["--csv", "{table}", "--target", "demand", "--max-epochs", "0"], "epochs"),
-        (["--csv", "{bad}", "--target", "demand"], "line 3: column 'price' holds"),
+        (["--csv", "{bad}", "--target", "price"], "line 3: column 'price' holds"),
         (["--csv", "{empty}", "--target", "demand"], "header row and at least one"),
         (["--csv", "{gap}", "--target", "price"], "line 2: column 'price' is missing"),
         (["--n-samples", "x"], "invalid int value"),
@@ -140,3 +140,33 @@ def test_missing_feature_cells_are_missing_values(tmp_path, capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 61
     assert all(cell != "nan" for cell in lines[4].split(","))
+
+
+def test_text_columns_are_categorical(tmp_path, capsys):
+    """A feature column with text is categorical (an empty cell being a
+    missing level); --categorical makes a column of numbers categorical
+    too; prediction rows are read with the training file's choice."""
+    rng = np.random.default_rng(2)
+    stores = rng.choice(["north", "south", "east"], 90)
+    sizes = rng.choice([1, 2, 3], 90)
+    demand = 5.0 * (stores == "north") + sizes + rng.normal(size=90)
+    path = tmp_path / "stores.csv"
+    rows = [
+        [store, str(size), f"{value:.3f}"]
+        for store, size, value in zip(stores, sizes, demand, strict=True)
+    ]
+    rows[5][0] = ""
+    path.write_text("store,size,demand\n" + "\n".join(",".join(r) for r in rows))
+    new = tmp_path / "new.csv"
+    new.write_text("store,size\nnorth,2\nwest,2\n,3\n")
+    arguments = ["--csv", str(path), "--target", "demand", "--max-epochs", "2"]
+    main([*arguments, "--predict", str(new), "--categorical", "size"])
+    captured = capsys.readouterr()
+    assert "Categorical column(s): store, size." in captured.err
+    lines = captured.out.strip().splitlines()
+    assert len(lines) == 4 and "nan" not in captured.out
+    main(arguments)
+    assert "Categorical column(s): store." in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*arguments, "--categorical", "colour"])
+    assert "non-feature column(s): colour" in capsys.readouterr().err

@@ -110,6 +110,7 @@ def library_versions():
         "lightgbm",
         "xgboost",
         "ngboost",
+        "catboost",
     ]
     versions = {}
     for name in names:

@@ -350,6 +350,37 @@ class XGBoost(BenchModel):
         return self.model_.predict(X)
 
 
+class CatBoostMultiQuantile(BenchModel):
+    """CatBoost's one model for many levels: a ``MultiQuantile`` loss over the
+    19 levels, so one ensemble of trees with a leaf value per level (the
+    levels are not constrained to be ordered)."""
+
+    name = "CatBoost MultiQuantile"
+    full_quantile_function = False
+    settings = (
+        "one CatBoostRegressor(loss_function='MultiQuantile:alpha=<19 levels>') "
+        "at the library defaults (iterations=1000, depth=6, learning rate "
+        "chosen by the library)"
+    )
+
+    def fit(self, X, y):
+        import catboost
+
+        alphas = ",".join(f"{level:g}" for level in LEVELS)
+        self.model_ = catboost.CatBoostRegressor(
+            loss_function=f"MultiQuantile:alpha={alphas}",
+            thread_count=self.threads,
+            random_seed=self.seed,
+            verbose=False,
+            allow_writing_files=False,
+        ).fit(X, y)
+        return self
+
+    def quantiles(self, X, levels):
+        self._check_fixed_levels(levels)
+        return np.asarray(self.model_.predict(X)).reshape(len(X), len(LEVELS))
+
+
 class NGBoost(BenchModel):
     name = "NGBoost Normal"
     settings = (
@@ -391,6 +422,7 @@ UNIVARIATE = [
     (LightGBM, "lightgbm"),
     (HistGradientBoosting, "sklearn"),
     (XGBoost, "xgboost"),
+    (CatBoostMultiQuantile, "catboost"),
     (NGBoost, "ngboost"),
 ]
 #: Multi-target models: the joint model (at the defaults and tuned variants)
