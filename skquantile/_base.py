@@ -192,7 +192,12 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         self._fit_digest = _data_digest(X, Y, sample_weight)
         X = self._fit_missing_values(X, sample_weight)
         plan = plan_fit(
-            X, Y, sample_weight, self._auto_defaults(), self.get_params(deep=False)
+            X,
+            Y,
+            sample_weight,
+            self._auto_defaults(),
+            self.get_params(deep=False),
+            one_hot=self._one_hot_inputs(),
         )
         self._fit_seed = plan.seed
         self._x_mean, self._x_scale = plan.x_mean, plan.x_scale
@@ -400,6 +405,8 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             return self._encoded_categories(X, reset, sample_weight)
         if reset:
             self._categorical_columns = np.empty(0, dtype=np.intp)
+            self._category_levels = []
+            self._category_flags = np.empty((0, 2), dtype=bool)
         reject_strings(X, "X")
         with naming_errors("X"):
             X = _dense(
@@ -413,6 +420,19 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                 )
             )
         return X
+
+    def _one_hot_inputs(self):
+        """Indices of the one-hot inputs of the categorical columns among the
+        network's inputs (after the numeric columns, before the missing-value
+        indicators)."""
+        n_numeric = self.n_features_in_ - len(self._categorical_columns)
+        width = sum(
+            len(levels) + int(flags.sum())
+            for levels, flags in zip(
+                self._category_levels, self._category_flags, strict=True
+            )
+        )
+        return range(n_numeric, n_numeric + width)
 
     def _may_have_categories(self, X, reset):
         """Whether ``X`` may hold categorical columns: in ``fit``, a data frame

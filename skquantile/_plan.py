@@ -96,16 +96,23 @@ class FitPlan:
     patience_growth: tuple | None
 
 
-def plan_fit(X, Y, sample_weight, auto, params):
+def plan_fit(X, Y, sample_weight, auto, params, one_hot=()):
     """Plan a fit on validated ``X`` (n, p), ``Y`` (n, d) and ``sample_weight``.
 
     ``auto`` is the estimator's :class:`AutoDefaults` for ``Y``'s number of
     targets and ``params`` its (validated) parameters. The random draws
     follow ``params["random_state"]``: one seed for the whole fit, from
     which the validation rows are drawn here and training draws its own.
+    The columns ``one_hot`` (the inputs of categorical levels) are left as
+    0 and 1, every other column is standardised.
     """
     X, Y, weight = merge_duplicate_rows(X.astype(np.float64), Y, sample_weight)
     x_mean, x_scale = weighted_location_scale(X, weight, 1.0)
+    # Standardised, the input of a level seen in a fraction p of the rows
+    # would be about 1/sqrt(p) on its rows: a rare level would start out as
+    # the strongest input. As 0/1 every level starts out equal, and a rare
+    # level moves the prediction only as far as its few rows pull it.
+    x_mean[list(one_hot)], x_scale[list(one_hot)] = 0.0, 1.0
     # A constant target gets a tiny scale: whatever spread the network keeps
     # in standardised units then vanishes in target units.
     y_mean, y_scale = weighted_location_scale(Y, weight, 1e-9)

@@ -216,3 +216,18 @@ def test_column_names_need_a_frame():
     model = IncrementalQuantileRegressor(**FAST, categorical_features=["a"])
     with pytest.raises(ValueError, match="X has no column names"):
         model.fit(X, np.arange(20.0))
+
+
+def test_one_hot_inputs_are_left_as_zero_and_one():
+    """The inputs of the levels are not standardised (every level starts out
+    on the same footing however rare); the numeric columns are."""
+    frame, y = _msleep_like()
+    model = IncrementalQuantileRegressor(**FAST).fit(frame, y)
+    inputs = model._one_hot_inputs()
+    assert list(inputs) == list(range(2, 2 + 12 + 5))
+    np.testing.assert_array_equal(model._x_mean[inputs], 0.0)
+    np.testing.assert_array_equal(model._x_scale[inputs], 1.0)
+    assert model._x_scale[0] != 1.0
+    # A refit on numbers only forgets the categories.
+    model.fit(frame[["bodywt", "brainwt"]], y)
+    assert len(model._one_hot_inputs()) == 0 and model._category_levels == []
