@@ -148,3 +148,8 @@ def test_readme_example_fits_a_frame_through_a_pipeline():
     quantiles = model.predict(sales[:3], quantiles=[0.05, 0.5, 0.94, 0.95])
     assert quantiles.shape == (3, 4)
     assert np.all(np.diff(quantiles, axis=1) > 0)
+    # The README's next sentence: the frame also fits without the pipeline.
+    direct = IncrementalQuantileRegressor(max_epochs=5, random_state=0)
+    direct.fit(sales, demand)
+    np.testing.assert_array_equal(direct._categorical_columns, [0])
+    assert direct.predict(sales[:3], quantiles=[0.05, 0.95]).shape == (3, 2)
