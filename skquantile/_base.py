@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.history import History
 
 from . import _categorical, _training
+from ._docstrings import PREDICT_PARAMETERS, shared_parameters
 from ._layers import ACTIVATIONS
 from ._plan import AutoDefaults, held_out_rows, plan_fit
 from ._threads import with_threads
@@ -659,6 +660,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         return np.take(values, 0, axis=axis) if self._y_ndim == 1 else values
 
     @with_threads
+    @shared_parameters(PREDICT_PARAMETERS)
     def predict_marginal_quantile(self, X, alpha, n_samples=1000, random_state=0):
         """Predict the quantiles of each target on its own.
 
@@ -669,17 +671,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         ``n_samples`` joint draws per row (the map is joint; its marginals
         have no closed form).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples_X, n_features)
-            Features.
-        alpha : float or array-like of shape (n_levels,)
-            Levels in (0, 1).
-        n_samples : int, default=1000
-            Draws per row for the Monte Carlo estimate; unused where the
-            marginals have a closed form.
-        random_state : int, RandomState instance or None, default=0
-            Seeds the draws.
+        {marginal_quantile_parameters}
 
         Returns
         -------

@@ -452,11 +452,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         the estimator's multivariate median, which the recalibration of the
         regions' radius leaves in place.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        {quantiles}
+        {predict_parameters}
 
         Returns
         -------
@@ -521,6 +517,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
             return final.predict_quantile(Xt, mapped[0] if scalar else mapped)
         return final.predict_quantile(Xt, self._maps[0].upper(np.asarray(alpha)))
 
+    @shared_parameters(PREDICT_PARAMETERS)
     def predict_cdf(self, X, y):
         """Predict the recalibrated distribution function at given targets.
 
@@ -528,12 +525,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         estimator's ``predict_cdf`` is (not for the joint law of several
         targets).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            One target value per row, shaped like the training target.
+        {predict_cdf_parameters}
 
         Returns
         -------
@@ -551,17 +543,15 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         )
         return calibrated.reshape(cdf.shape)
 
+    @shared_parameters(PREDICT_PARAMETERS)
     def sample(self, X, n_samples=1, random_state=None):
         """Draw targets from each row's recalibrated distribution.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples_X, n_features)
-            Features.
-        n_samples : int, default=1
-            Draws per row.
-        random_state : int, RandomState instance or None, default=None
-            Seeds the draws.
+        Each draw is the estimator's quantile at a uniform level mapped as
+        :meth:`predict_quantile` maps levels; for the joint law of several
+        targets, the latent draw's radius is recalibrated as the regions' is.
+
+        {sample_parameters}
 
         Returns
         -------
@@ -630,6 +620,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         bounds = self._map(final, Xt, latent)[..., 0]
         return bounds if final._y_ndim == 1 else bounds[:, None, :]
 
+    @shared_parameters(PREDICT_PARAMETERS)
     def predict_marginal_quantile(self, X, alpha, n_samples=1000, random_state=0):
         """Predict the quantiles of each target on its own.
 
@@ -638,16 +629,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         recalibrated joint draws per row (not certified; see the class
         description).
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples_X, n_features)
-            Features.
-        alpha : float or array-like of shape (n_levels,)
-            Levels in (0, 1).
-        n_samples : int, default=1000
-            Draws per row for the Monte Carlo estimate.
-        random_state : int, RandomState instance or None, default=0
-            Seeds the draws.
+        {marginal_quantile_parameters}
 
         Returns
         -------
@@ -667,6 +649,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         return hasattr(final_step(estimator), "predict_region")
 
     @available_if(_final_has_regions)
+    @shared_parameters(PREDICT_PARAMETERS)
     def predict_region(self, X, coverage=0.9, n_points=100):
         """Points on the boundary of the recalibrated central region.
 
@@ -675,14 +658,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         with probability at least ``coverage``, in any dimension. For one
         target, the recalibrated central interval.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        coverage : float, default=0.9
-            Probability of the region, in (0, 1).
-        n_points : int, default=100
-            Number of boundary points per row.
+        {region_parameters}
 
         Returns
         -------
@@ -699,17 +675,15 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         return final.predict_region(Xt, self._maps[0].upper(coverage), n_points)
 
     @available_if(_final_has_regions)
+    @shared_parameters(PREDICT_PARAMETERS)
     def region_contains(self, X, Y, coverage=0.9):
         """Whether observations lie inside the recalibrated central region.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        Y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            One observation per row, shaped like the training target.
-        coverage : float, default=0.9
-            Probability of the region, in (0, 1).
+        The region of :meth:`predict_region`, which holds a new observation
+        with probability at least ``coverage``; for one target, the
+        recalibrated central interval.
+
+        {region_contains_parameters}
 
         Returns
         -------

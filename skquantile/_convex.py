@@ -297,11 +297,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
     def predict(self, X, quantiles=None):
         """Predict the multivariate median ``grad psi(0; c(x))``, or quantiles.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        {quantiles}
+        {predict_parameters}
 
         Returns
         -------
@@ -360,17 +356,11 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         return quantiles[:, 0] if single else quantiles
 
     @with_threads
+    @shared_parameters(PREDICT_PARAMETERS)
     def sample(self, X, n_samples=1, random_state=None):
         """Draw targets from each row's predicted joint distribution.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples_X, n_features)
-            Features.
-        n_samples : int, default=1
-            Draws per row.
-        random_state : int, RandomState instance or None, default=None
-            Seeds the draws.
+        {sample_parameters}
 
         Returns
         -------
@@ -410,6 +400,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         return special.ndtr(self._inverse(features, y)[:, 0])
 
     @with_threads
+    @shared_parameters(PREDICT_PARAMETERS)
     def predict_region(self, X, coverage=0.9, n_points=100):
         """Points on the boundary of the central prediction region.
 
@@ -418,14 +409,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         probability under the model. Its boundary is the image of the sphere
         of radius ``sqrt(chi2(n_outputs).ppf(coverage))``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        coverage : float, default=0.9
-            Probability of the region, in (0, 1).
-        n_points : int, default=100
-            Number of boundary points per row.
+        {region_parameters}
 
         Returns
         -------
@@ -452,17 +436,11 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         return self._map(features, radius * directions)
 
     @with_threads
+    @shared_parameters(PREDICT_PARAMETERS)
     def region_contains(self, X, Y, coverage=0.9):
         """Whether observations lie inside the central region of given coverage.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        Y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            One observation per row, shaped like the training target.
-        coverage : float, default=0.9
-            Probability of the region, in (0, 1).
+        {region_contains_parameters}
 
         Returns
         -------

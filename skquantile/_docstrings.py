@@ -2,18 +2,19 @@
 
 A docstring names a shared description by a line holding only
 ``{name}``; :func:`shared_parameters` replaces that line by the
-description, indented like the line.
+description, indented like the line. A description may hold several
+parameters, or a whole section (its heading included).
 """
 
 import re
 
 
 def shared_parameters(descriptions):
-    """Decorator that fills the ``{name}`` lines of a docstring from
-    ``descriptions`` (a dict of name to text, its first line unindented and
-    the next ones indented by four spaces). A ``{name}`` line that
-    ``descriptions`` lacks is an error, so that no placeholder reaches the
-    documentation."""
+    """Decorator that fills the ``{name}`` lines of the docstring of a
+    function or a class from ``descriptions`` (a dict of name to text, its
+    first line unindented and the next ones indented by four spaces). A
+    ``{name}`` line that ``descriptions`` lacks is an error, so that no
+    placeholder reaches the documentation."""
 
     def decorate(function):
         lines = []
@@ -31,14 +32,65 @@ def shared_parameters(descriptions):
     return decorate
 
 
-#: The ``quantiles`` parameter of the estimators' ``predict``.
+_FEATURES = """X : array-like of shape (n_samples, n_features)
+    Features."""
+_FEATURES_OF_DRAWS = _FEATURES.replace("(n_samples,", "(n_samples_X,")
+_REGION_COVERAGE = """coverage : float, default=0.9
+    Probability of the region, in (0, 1)."""
+_SEEDS = """random_state : int, RandomState instance or None, default={}
+    Seeds the draws."""
+
+
+def _parameters_section(*descriptions):
+    """A numpydoc Parameters section, heading included."""
+    return "\n".join(["Parameters", "----------", *descriptions])
+
+
+#: The Parameters sections of the prediction methods that the estimators
+#: and :class:`~skquantile.CalibratedQuantileRegressor` share, headings
+#: included.
 PREDICT_PARAMETERS = {
-    "quantiles": """quantiles : float or array-like of shape (n_levels,), default=None
+    "predict_parameters": _parameters_section(
+        _FEATURES,
+        """quantiles : float or array-like of shape (n_levels,), default=None
     Levels in (0, 1). ``None`` predicts the median; levels predict the
     quantiles of each target at those levels
     (:meth:`predict_marginal_quantile`). This is the convention of
     quantile-forest, and a :class:`~sklearn.pipeline.Pipeline` forwards
-    it: ``pipeline.predict(X, quantiles=[0.05, 0.5, 0.95])``."""
+    it: ``pipeline.predict(X, quantiles=[0.05, 0.5, 0.95])``.""",
+    ),
+    "marginal_quantile_parameters": _parameters_section(
+        _FEATURES_OF_DRAWS,
+        """alpha : float or array-like of shape (n_levels,)
+    Levels in (0, 1).
+n_samples : int, default=1000
+    Draws per row for the Monte Carlo estimate; unused where the
+    marginals have a closed form.""",
+        _SEEDS.format(0),
+    ),
+    "sample_parameters": _parameters_section(
+        _FEATURES_OF_DRAWS,
+        """n_samples : int, default=1
+    Draws per row.""",
+        _SEEDS.format(None),
+    ),
+    "predict_cdf_parameters": _parameters_section(
+        _FEATURES,
+        """y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    One target value per row, shaped like the training target.""",
+    ),
+    "region_parameters": _parameters_section(
+        _FEATURES,
+        _REGION_COVERAGE,
+        """n_points : int, default=100
+    Number of boundary points per row.""",
+    ),
+    "region_contains_parameters": _parameters_section(
+        _FEATURES,
+        """Y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    One observation per row, shaped like the training target.""",
+        _REGION_COVERAGE,
+    ),
 }
 
 

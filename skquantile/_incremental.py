@@ -277,11 +277,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
     def predict(self, X, quantiles=None):
         """Predict the conditional median, or quantiles at given levels.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        {quantiles}
+        {predict_parameters}
 
         Returns
         -------
@@ -319,6 +315,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         return self._squeeze(quantiles[..., 0] if scalar else quantiles, axis=1)
 
     @with_threads
+    @shared_parameters(PREDICT_PARAMETERS)
     def predict_cdf(self, X, y):
         """Predict the conditional distribution function at given targets.
 
@@ -326,12 +323,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         inverse of :meth:`predict_quantile`: for any level ``a``,
         ``predict_cdf(X, predict_quantile(X, a))`` returns ``a``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            One target value per row, shaped like the training target.
+        {predict_cdf_parameters}
 
         Returns
         -------
@@ -345,17 +337,11 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         )
 
     @with_threads
+    @shared_parameters(PREDICT_PARAMETERS)
     def sample(self, X, n_samples=1, random_state=None):
         """Draw targets from each row's predicted distribution.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples_X, n_features)
-            Features.
-        n_samples : int, default=1
-            Number of draws per row.
-        random_state : int, RandomState instance or None, default=None
-            Seeds the draws.
+        {sample_parameters}
 
         Returns
         -------

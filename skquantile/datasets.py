@@ -65,9 +65,24 @@ _PARAMETERS["n_features_two"] = _PARAMETERS["n_features"].replace(
     "default=4", "default=2"
 )
 _PARAMETERS["returns_one_target"] = "\n".join(
-    _PARAMETERS[name] for name in ("X", "y", "truth")
+    ["Returns", "-------"] + [_PARAMETERS[name] for name in ("X", "y", "truth")]
 )
-#: The parameters of a generator of one target.
+
+
+def _one_target_sections(n_features):
+    """The Parameters and Returns sections of a generator of one target whose
+    parameters are ``n_samples``, ``n_features`` (described by the entry
+    named ``n_features``) and ``random_state``."""
+    names = ("n_samples", n_features, "random_state")
+    parameters = [_PARAMETERS[name] for name in names]
+    return "\n".join(
+        ["Parameters", "----------", *parameters, "", _PARAMETERS["returns_one_target"]]
+    )
+
+
+_PARAMETERS["one_target_sections"] = _one_target_sections("n_features")
+_PARAMETERS["one_target_sections_two"] = _one_target_sections("n_features_two")
+#: The parameters of a generator of one target (and of every generator).
 _GENERATOR_CONSTRAINTS = {
     "n_samples": [Interval(Integral, 1, None, closed="left")],
     "n_features": [Interval(Integral, 2, None, closed="left")],
@@ -221,7 +236,12 @@ def _heavy_tailed_scale(X):
     return 0.2 + 0.3 * np.abs(X[:, 0])
 
 
-def _draw(truth, X, rng):
+def _draw(truth, n_samples, random_state):
+    """``X, y, truth``: ``n_samples`` rows of features uniform on ``[-1, 1]``
+    and one draw of the target from ``truth`` (a conditional law of one
+    target or of a target vector) for each."""
+    rng = check_random_state(random_state)
+    X = _uniform_features(n_samples, truth.n_features, rng, minimum_features=2)
     return X, truth.sample(X, 1, random_state=rng)[:, 0], truth
 
 
@@ -237,15 +257,7 @@ def make_heteroscedastic(n_samples=1000, *, n_features=4, random_state=None):
     with ``e`` standard normal, so the true quantile is the mean plus the
     spread times the normal quantile.
 
-    Parameters
-    ----------
-    {n_samples}
-    {n_features}
-    {random_state}
-
-    Returns
-    -------
-    {returns_one_target}
+    {one_target_sections}
 
     Examples
     --------
@@ -254,15 +266,13 @@ def make_heteroscedastic(n_samples=1000, *, n_features=4, random_state=None):
     >>> X.shape, y.shape, truth.predict_quantile(X, [0.1, 0.9]).shape
     ((5, 4), (5,), (5, 2))
     """
-    rng = check_random_state(random_state)
-    X = _uniform_features(n_samples, n_features, rng, minimum_features=2)
     truth = _LocationScale(
         n_features,
         location=_heteroscedastic_location,
         scale=_heteroscedastic_scale,
         noise=stats.norm(),
     )
-    return _draw(truth, X, rng)
+    return _draw(truth, n_samples, random_state)
 
 
 @_shared
@@ -276,15 +286,7 @@ def make_three_peaks(n_samples=1000, *, n_features=2, random_state=None):
     three-peak example of the seed article, made conditional. Its quantile
     function has flat steps between the peaks that a few knots cannot follow.
 
-    Parameters
-    ----------
-    {n_samples}
-    {n_features_two}
-    {random_state}
-
-    Returns
-    -------
-    {returns_one_target}
+    {one_target_sections_two}
 
     Examples
     --------
@@ -293,22 +295,15 @@ def make_three_peaks(n_samples=1000, *, n_features=2, random_state=None):
     >>> bool((truth.predict_cdf(X, truth.predict(X)).round(6) == 0.5).all())
     True
     """
-    rng = check_random_state(random_state)
-    X = _uniform_features(n_samples, n_features, rng, minimum_features=2)
     truth = _GaussianMixture(
         n_features, _three_peak_means, weights=[0.3, 0.4, 0.3], std=0.3
     )
-    return _draw(truth, X, rng)
+    return _draw(truth, n_samples, random_state)
 
 
 @_shared
 @validate_params(
-    {
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
-        "n_features": [Interval(Integral, 2, None, closed="left")],
-        "df": [Interval(Real, 0, None, closed="neither")],
-        "random_state": ["random_state"],
-    },
+    {**_GENERATOR_CONSTRAINTS, "df": [Interval(Real, 0, None, closed="neither")]},
     prefer_skip_nested_validation=True,
 )
 def make_heavy_tailed(n_samples=1000, *, n_features=4, df=3.0, random_state=None):
@@ -329,8 +324,6 @@ def make_heavy_tailed(n_samples=1000, *, n_features=4, df=3.0, random_state=None
         Degrees of freedom of the noise, positive and finite.
     {random_state}
 
-    Returns
-    -------
     {returns_one_target}
 
     Examples
@@ -342,15 +335,13 @@ def make_heavy_tailed(n_samples=1000, *, n_features=4, df=3.0, random_state=None
     """
     if not (np.isfinite(df) and df > 0):
         raise ValueError(f"df must be a positive finite number, got {df!r}.")
-    rng = check_random_state(random_state)
-    X = _uniform_features(n_samples, n_features, rng, minimum_features=2)
     truth = _LocationScale(
         n_features,
         location=_heavy_tailed_location,
         scale=_heavy_tailed_scale,
         noise=stats.t(df),
     )
-    return _draw(truth, X, rng)
+    return _draw(truth, n_samples, random_state)
 
 
 # %% Multivariate targets
@@ -472,18 +463,12 @@ class _TwoTargets(_ConditionalGaussian):
         return correlation
 
 
-def _draw_vectors(truth, X, rng):
-    return X, truth.sample(X, 1, random_state=rng)[:, 0, :], truth
-
-
 @_shared
 @validate_params(
     {
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        **_GENERATOR_CONSTRAINTS,
         "n_horizons": [Interval(Integral, 1, None, closed="left")],
         "correlation": [Interval(Real, -1, 1, closed="neither")],
-        "n_features": [Interval(Integral, 2, None, closed="left")],
-        "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=True,
 )
@@ -549,10 +534,8 @@ def make_correlated_horizons(
     >>> truth.correlation_[0, :3].round(2)
     array([1.  , 0.9 , 0.81])
     """
-    rng = check_random_state(random_state)
-    X = _uniform_features(n_samples, n_features, rng, minimum_features=2)
     truth = _CorrelatedHorizons(n_features, n_horizons, correlation)
-    return _draw_vectors(truth, X, rng)
+    return _draw(truth, n_samples, random_state)
 
 
 @_shared
@@ -604,6 +587,4 @@ def make_two_targets(n_samples=1000, *, n_features=2, random_state=None):
     >>> truth.region_contains(X, truth.predict(X), coverage=0.5)
     array([ True,  True,  True,  True])
     """
-    rng = check_random_state(random_state)
-    X = _uniform_features(n_samples, n_features, rng, minimum_features=2)
-    return _draw_vectors(_TwoTargets(n_features), X, rng)
+    return _draw(_TwoTargets(n_features), n_samples, random_state)

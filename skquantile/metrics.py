@@ -45,8 +45,14 @@ shape (n_outputs,), default="uniform_average"
     "beta": """beta : float, default=1.0
     Exponent of the distances, strictly inside (0, 2).""",
 }
-_PARAMETERS["scorer"] = """scorer : callable
-    ``scorer(estimator, X, y_true, sample_weight=None)`` returning a float."""
+_PARAMETERS["returns_scorer"] = """Returns
+-------
+scorer : callable
+    ``scorer(estimator, X, y_true, sample_weight=None)`` returning a float:
+    minus the score, so that greater is better as
+    :class:`~sklearn.model_selection.GridSearchCV` expects. For a
+    :class:`~sklearn.pipeline.Pipeline`, ``X`` goes through its transformers
+    and the final step is called."""
 _PARAMETERS["quantile_score_parameters"] = "\n".join(
     _PARAMETERS[name]
     for name in (
@@ -85,15 +91,25 @@ __all__ = [
 
 _MULTIOUTPUT = [StrOptions({"raw_values", "uniform_average"}), "array-like"]
 _LEVELS = [Real, "array-like"]
+_COVERAGE = [Interval(Real, 0, 1, closed="neither")]
+_BETA = [Interval(Real, 0, 2, closed="neither")]
+_VARIOGRAM_ORDER = [Interval(Real, 0, None, closed="neither")]
+
+
+def _score_constraints(*arrays, per_output=True, **others):
+    """The ``validate_params`` constraints of a score: the array-likes named
+    in ``arrays``, the ``others`` as given, the optional ``sample_weight``
+    and, for a score of each output (``per_output``), ``multioutput``."""
+    constraints = {name: ["array-like"] for name in arrays}
+    constraints.update(others, sample_weight=["array-like", None])
+    if per_output:
+        constraints["multioutput"] = _MULTIOUTPUT
+    return constraints
+
+
 #: The parameters of a score of quantiles at given levels (the pinball loss,
 #: the calibration error).
-_QUANTILE_SCORE_CONSTRAINTS = {
-    "y_true": ["array-like"],
-    "y_quantiles": ["array-like"],
-    "alpha": _LEVELS,
-    "sample_weight": ["array-like", None],
-    "multioutput": _MULTIOUTPUT,
-}
+_QUANTILE_SCORE_CONSTRAINTS = _score_constraints("y_true", "y_quantiles", alpha=_LEVELS)
 
 # Largest number of floats that one temporary array of the multivariate
 # sample scores may hold (32 MiB in float64); rows and draws are processed in
@@ -215,13 +231,7 @@ def mean_pinball_loss(
 
 @_shared
 @validate_params(
-    {
-        "y_true": ["array-like"],
-        "y_quantiles": ["array-like"],
-        "alpha": _LEVELS + [None],
-        "sample_weight": ["array-like", None],
-        "multioutput": _MULTIOUTPUT,
-    },
+    _score_constraints("y_true", "y_quantiles", alpha=_LEVELS + [None]),
     prefer_skip_nested_validation=True,
 )
 def crps_from_quantiles(
@@ -291,13 +301,7 @@ def crps_from_quantiles(
 
 @_shared
 @validate_params(
-    {
-        "y_true": ["array-like"],
-        "samples": ["array-like"],
-        "sample_weight": ["array-like", None],
-        "multioutput": _MULTIOUTPUT,
-    },
-    prefer_skip_nested_validation=True,
+    _score_constraints("y_true", "samples"), prefer_skip_nested_validation=True
 )
 def crps_from_samples(
     y_true, samples, *, sample_weight=None, multioutput="uniform_average"
@@ -477,13 +481,7 @@ def quantile_crossing_rate(y_quantiles, alpha=None):
 
 @_shared
 @validate_params(
-    {
-        "y_true": ["array-like"],
-        "interval": ["array-like"],
-        "sample_weight": ["array-like", None],
-        "multioutput": _MULTIOUTPUT,
-    },
-    prefer_skip_nested_validation=True,
+    _score_constraints("y_true", "interval"), prefer_skip_nested_validation=True
 )
 def interval_coverage(
     y_true, interval, *, sample_weight=None, multioutput="uniform_average"
@@ -523,14 +521,7 @@ def interval_coverage(
 
 
 @_shared
-@validate_params(
-    {
-        "interval": ["array-like"],
-        "sample_weight": ["array-like", None],
-        "multioutput": _MULTIOUTPUT,
-    },
-    prefer_skip_nested_validation=True,
-)
+@validate_params(_score_constraints("interval"), prefer_skip_nested_validation=True)
 def interval_width(interval, *, sample_weight=None, multioutput="uniform_average"):
     """Mean width ``upper - lower`` of prediction intervals.
 
@@ -562,13 +553,7 @@ def interval_width(interval, *, sample_weight=None, multioutput="uniform_average
 
 @_shared
 @validate_params(
-    {
-        "y_true": ["array-like"],
-        "interval": ["array-like"],
-        "coverage": [Interval(Real, 0, 1, closed="neither")],
-        "sample_weight": ["array-like", None],
-        "multioutput": _MULTIOUTPUT,
-    },
+    _score_constraints("y_true", "interval", coverage=_COVERAGE),
     prefer_skip_nested_validation=True,
 )
 def interval_score(
@@ -707,12 +692,7 @@ def _energy_per_row(y, draws, beta, budget):
 
 @_shared
 @validate_params(
-    {
-        "y_true": ["array-like"],
-        "samples": ["array-like"],
-        "beta": [Interval(Real, 0, 2, closed="neither")],
-        "sample_weight": ["array-like", None],
-    },
+    _score_constraints("y_true", "samples", per_output=False, beta=_BETA),
     prefer_skip_nested_validation=True,
 )
 def energy_score(y_true, samples, *, beta=1.0, sample_weight=None):
@@ -826,13 +806,13 @@ def _variogram_per_row(y, draws, p, pair_weights, budget):
 
 @_shared
 @validate_params(
-    {
-        "y_true": ["array-like"],
-        "samples": ["array-like"],
-        "p": [Interval(Real, 0, None, closed="neither")],
-        "weights": ["array-like", None],
-        "sample_weight": ["array-like", None],
-    },
+    _score_constraints(
+        "y_true",
+        "samples",
+        per_output=False,
+        p=_VARIOGRAM_ORDER,
+        weights=["array-like", None],
+    ),
     prefer_skip_nested_validation=True,
 )
 def variogram_score(y_true, samples, *, p=0.5, weights=None, sample_weight=None):
@@ -973,11 +953,8 @@ def make_crps_scorer(n_levels=99):
     """Make a scorer that rates an estimator's quantile function by the CRPS.
 
     The scorer calls ``estimator.predict_quantile(X, midpoint_levels(n_levels))``
-    and returns minus :func:`crps_from_quantiles`, so that greater is better as
-    :class:`~sklearn.model_selection.GridSearchCV` expects. For a
-    :class:`~sklearn.pipeline.Pipeline`, ``X`` goes through its transformers
-    and the final step predicts. The module attribute ``crps_scorer`` is
-    ``make_crps_scorer()``.
+    and returns minus :func:`crps_from_quantiles`. The module attribute
+    ``crps_scorer`` is ``make_crps_scorer()``.
 
     Parameters
     ----------
@@ -985,9 +962,7 @@ def make_crps_scorer(n_levels=99):
         Size of the midpoint grid of levels; the approximation error of the
         CRPS falls like ``1 / n_levels**2``.
 
-    Returns
-    -------
-    {scorer}
+    {returns_scorer}
 
     See Also
     --------
@@ -1027,10 +1002,8 @@ def make_pinball_scorer(alpha=None):
     """Make a scorer that rates an estimator's quantiles by the pinball loss.
 
     The scorer calls ``estimator.predict_quantile(X, alpha)`` and returns
-    minus :func:`mean_pinball_loss`, so that greater is better. For a
-    :class:`~sklearn.pipeline.Pipeline`, ``X`` goes through its transformers
-    and the final step predicts. The module attribute ``pinball_scorer`` is
-    ``make_pinball_scorer()``.
+    minus :func:`mean_pinball_loss`. The module attribute ``pinball_scorer``
+    is ``make_pinball_scorer()``.
 
     Parameters
     ----------
@@ -1038,9 +1011,7 @@ def make_pinball_scorer(alpha=None):
         Levels strictly inside (0, 1). ``None`` means the 19 levels 0.05,
         0.10, ..., 0.95.
 
-    Returns
-    -------
-    {scorer}
+    {returns_scorer}
 
     See Also
     --------
@@ -1071,26 +1042,19 @@ def make_pinball_scorer(alpha=None):
 
 
 @_shared
-@validate_params(
-    {"coverage": [Interval(Real, 0, 1, closed="neither")]},
-    prefer_skip_nested_validation=True,
-)
+@validate_params({"coverage": _COVERAGE}, prefer_skip_nested_validation=True)
 def make_interval_scorer(coverage=0.9):
     """Make a scorer that rates an estimator's central intervals by their score.
 
     The scorer calls ``estimator.predict_interval(X, coverage=coverage)`` and
-    returns minus :func:`interval_score`, so that greater is better. For a
-    :class:`~sklearn.pipeline.Pipeline`, ``X`` goes through its transformers
-    and the final step predicts.
+    returns minus :func:`interval_score`.
 
     Parameters
     ----------
     coverage : float, default=0.9
         Nominal coverage of the intervals, strictly inside (0, 1).
 
-    Returns
-    -------
-    {scorer}
+    {returns_scorer}
 
     See Also
     --------
@@ -1120,32 +1084,41 @@ def make_interval_scorer(coverage=0.9):
     )
 
 
-def _sample_scorer(loss, n_samples, random_state, description):
-    """A scorer that calls ``sample(X, n_samples, random_state=...)``."""
+def _sample_scorer_constraints(min_draws, **options):
+    """The ``validate_params`` constraints of a maker of a scorer of draws:
+    ``n_samples`` of at least ``min_draws``, the ``options`` of the score as
+    given, and ``random_state``."""
+    n_samples = [Interval(Integral, min_draws, None, closed="left")]
+    return {"n_samples": n_samples, **options, "random_state": ["random_state"]}
+
+
+def _sample_scorer(maker, loss, n_samples, random_state, **options):
+    """A scorer, made by the function named ``maker``, that calls
+    ``sample(X, n_samples, random_state=...)`` and rates the draws by
+    ``loss`` with the float ``options``."""
+    options = {name: float(value) for name, value in options.items()}
+    arguments = "".join(f"{name}={value}, " for name, value in options.items())
     return _QuantileScorer(
-        "sample", (n_samples,), {"random_state": random_state}, loss, (), description
+        "sample",
+        (n_samples,),
+        {"random_state": random_state},
+        partial(loss, **options),
+        (),
+        f"{maker}(n_samples={n_samples}, {arguments}random_state={random_state!r})",
     )
 
 
 @_shared
 @validate_params(
-    {
-        "n_samples": [Interval(Integral, 2, None, closed="left")],
-        "beta": [Interval(Real, 0, 2, closed="neither")],
-        "random_state": ["random_state"],
-    },
-    prefer_skip_nested_validation=True,
+    _sample_scorer_constraints(2, beta=_BETA), prefer_skip_nested_validation=True
 )
 def make_energy_scorer(n_samples=100, beta=1.0, random_state=0):
     """Make a scorer that rates an estimator's joint draws by the energy score.
 
     The scorer calls ``estimator.sample(X, n_samples, random_state=random_state)``,
     which must return draws of shape (n_rows, n_samples, n_outputs), and
-    returns minus :func:`energy_score`, so that greater is better as
-    :class:`~sklearn.model_selection.GridSearchCV` expects. For a
-    :class:`~sklearn.pipeline.Pipeline`, ``X`` goes through its transformers
-    and the final step samples. The module attribute ``energy_scorer`` is
-    ``make_energy_scorer()``.
+    returns minus :func:`energy_score`. The module attribute
+    ``energy_scorer`` is ``make_energy_scorer()``.
 
     Parameters
     ----------
@@ -1159,9 +1132,7 @@ def make_energy_scorer(n_samples=100, beta=1.0, random_state=0):
         draws and a repeated call gives the same score; a RandomState
         instance advances from call to call, and ``None`` draws afresh.
 
-    Returns
-    -------
-    {scorer}
+    {returns_scorer}
 
     See Also
     --------
@@ -1185,23 +1156,14 @@ def make_energy_scorer(n_samples=100, beta=1.0, random_state=0):
     >>> score == scorer(StandardNormal(), np.zeros((3, 1)), np.zeros((3, 2)))
     True
     """
-    beta = float(beta)
     return _sample_scorer(
-        partial(energy_score, beta=beta),
-        n_samples,
-        random_state,
-        f"make_energy_scorer(n_samples={n_samples}, beta={beta}, "
-        f"random_state={random_state!r})",
+        "make_energy_scorer", energy_score, n_samples, random_state, beta=beta
     )
 
 
 @_shared
 @validate_params(
-    {
-        "n_samples": [Interval(Integral, 1, None, closed="left")],
-        "p": [Interval(Real, 0, None, closed="neither")],
-        "random_state": ["random_state"],
-    },
+    _sample_scorer_constraints(1, p=_VARIOGRAM_ORDER),
     prefer_skip_nested_validation=True,
 )
 def make_variogram_scorer(n_samples=100, p=0.5, random_state=0):
@@ -1210,9 +1172,7 @@ def make_variogram_scorer(n_samples=100, p=0.5, random_state=0):
     The scorer calls ``estimator.sample(X, n_samples, random_state=random_state)``,
     which must return draws of shape (n_rows, n_samples, n_outputs) with at
     least two outputs, and returns minus :func:`variogram_score` with equal
-    pair weights, so that greater is better. For a
-    :class:`~sklearn.pipeline.Pipeline`, ``X`` goes through its transformers
-    and the final step samples. The module attribute ``variogram_scorer`` is
+    pair weights. The module attribute ``variogram_scorer`` is
     ``make_variogram_scorer()``.
 
     Parameters
@@ -1227,9 +1187,7 @@ def make_variogram_scorer(n_samples=100, p=0.5, random_state=0):
         draws; a RandomState instance advances from call to call, and
         ``None`` draws afresh.
 
-    Returns
-    -------
-    {scorer}
+    {returns_scorer}
 
     See Also
     --------
@@ -1249,13 +1207,8 @@ def make_variogram_scorer(n_samples=100, p=0.5, random_state=0):
     >>> scorer(AllZero(), np.zeros((2, 1)), [[0.0, 1.0], [0.0, 0.0]])
     -1.0
     """
-    p = float(p)
     return _sample_scorer(
-        partial(variogram_score, p=p),
-        n_samples,
-        random_state,
-        f"make_variogram_scorer(n_samples={n_samples}, p={p}, "
-        f"random_state={random_state!r})",
+        "make_variogram_scorer", variogram_score, n_samples, random_state, p=p
     )
 
 

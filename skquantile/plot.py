@@ -28,22 +28,46 @@ from ._validation import (
     check_vector,
 )
 
-#: Descriptions of the parameters that several plotting methods share
-#: (:func:`~skquantile._docstrings.shared_parameters`).
+_AXIS_LABELS = """xlabel : str, default={}
+    Label of the horizontal axis.
+ylabel : str, default={}
+    Label of the vertical axis."""
+
+#: Descriptions of the parameters, attributes, results and examples that
+#: several displays share (:func:`~skquantile._docstrings.shared_parameters`).
 _PARAMETERS = {
     "ax": """ax : matplotlib Axes, default=None
     Axes to draw on; a new figure is made when None.""",
     "fan_color": """color : str, default="C0"
     Colour of the bands and the median line.""",
+    "fan_labels": _AXIS_LABELS.format("None", '"y"'),
     "region_color": """color : str, default="C0"
     Colour of the regions.""",
-    "calibration_drawing": """kind : {"reliability", "pit", "both"}, \
+    "region_labels": _AXIS_LABELS.format('"y[0]"', '"y[1]"'),
+    "one_axes_attributes": """ax_ : matplotlib Axes
+    Axes of the display.
+figure_ : matplotlib Figure
+    Figure holding ``ax_``.""",
+    "calibration_drawing_and_result": """kind : {"reliability", "pit", "both"}, \
 default="reliability"
     What to draw.
 ax : matplotlib Axes or sequence of two Axes, default=None
     Axes to draw on; a new figure is made when None.
 n_bins : int, default=10
-    Number of bins of the PIT histogram.""",
+    Number of bins of the PIT histogram.
+
+Returns
+-------
+display : QuantileCalibrationDisplay""",
+    "single_target_example": """>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> import numpy as np
+>>> from skquantile import IncrementalQuantileRegressor
+>>> rng = np.random.RandomState(0)
+>>> X = rng.uniform(size=(50, 1))
+>>> y = X[:, 0] + rng.normal(scale=0.1, size=50)
+>>> model = IncrementalQuantileRegressor(max_epochs=2, random_state=0)
+>>> model = model.fit(X, y)""",
 }
 _shared = shared_parameters(_PARAMETERS)
 
@@ -138,6 +162,7 @@ def _percent(coverage):
     return f"{100 * coverage:g}%"
 
 
+@_shared
 class QuantileFanDisplay:
     """Fan chart of predicted quantiles along one feature or over rows.
 
@@ -155,17 +180,11 @@ class QuantileFanDisplay:
         Quantile levels in (0, 1).
     y : ndarray of shape (n_samples,), default=None
         Observed targets, drawn as points.
-    xlabel : str, default=None
-        Label of the horizontal axis.
-    ylabel : str, default="y"
-        Label of the vertical axis.
+    {fan_labels}
 
     Attributes
     ----------
-    ax_ : matplotlib Axes
-        Axes with the chart.
-    figure_ : matplotlib Figure
-        Figure holding ``ax_``.
+    {one_axes_attributes}
     bands_ : dict of float to PolyCollection
         Shaded interval of each coverage.
     line_ : matplotlib Line2D or None
@@ -179,16 +198,8 @@ class QuantileFanDisplay:
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import numpy as np
-    >>> from skquantile import IncrementalQuantileRegressor
+    {single_target_example}
     >>> from skquantile.plot import QuantileFanDisplay
-    >>> rng = np.random.RandomState(0)
-    >>> X = rng.uniform(size=(50, 1))
-    >>> y = X[:, 0] + rng.normal(scale=0.1, size=50)
-    >>> model = IncrementalQuantileRegressor(max_epochs=2, random_state=0)
-    >>> model = model.fit(X, y)
     >>> display = QuantileFanDisplay.from_estimator(model, X, y, feature=0)
     >>> sorted(display.bands_)
     [0.5, 0.8, 0.95]
@@ -344,10 +355,7 @@ class QuantileFanDisplay:
         coverages : sequence of float, default=(0.5, 0.8, 0.95)
             Coverages of the shaded central intervals.
         {ax}
-        xlabel : str, default=None
-            Label of the horizontal axis.
-        ylabel : str, default="y"
-            Label of the vertical axis.
+        {fan_labels}
         {fan_color}
 
         Returns
@@ -397,6 +405,7 @@ def _check_kind(kind):
     return kind
 
 
+@_shared
 class QuantileCalibrationDisplay:
     """Reliability plot of predicted quantiles, and PIT histogram.
 
@@ -442,16 +451,8 @@ class QuantileCalibrationDisplay:
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> import numpy as np
-    >>> from skquantile import IncrementalQuantileRegressor
+    {single_target_example}
     >>> from skquantile.plot import QuantileCalibrationDisplay
-    >>> rng = np.random.RandomState(0)
-    >>> X = rng.uniform(size=(50, 1))
-    >>> y = X[:, 0] + rng.normal(scale=0.1, size=50)
-    >>> model = IncrementalQuantileRegressor(max_epochs=2, random_state=0)
-    >>> model = model.fit(X, y)
     >>> display = QuantileCalibrationDisplay.from_estimator(model, X, y, kind="both")
     >>> display.observed_share.shape
     (19,)
@@ -569,11 +570,7 @@ class QuantileCalibrationDisplay:
             Observed targets.
         levels : array-like of shape (n_levels,), default=None
             Nominal levels; None means the 19 levels 0.05, 0.10, ..., 0.95.
-        {calibration_drawing}
-
-        Returns
-        -------
-        display : QuantileCalibrationDisplay
+        {calibration_drawing_and_result}
         """
         _pyplot()
         kind = _check_kind(kind)
@@ -617,11 +614,7 @@ class QuantileCalibrationDisplay:
         pit : array-like of shape (n_samples,), default=None
             Predicted CDF at the observations; needed for ``kind="pit"`` and
             ``kind="both"``.
-        {calibration_drawing}
-
-        Returns
-        -------
-        display : QuantileCalibrationDisplay
+        {calibration_drawing_and_result}
         """
         _pyplot()
         kind = _check_kind(kind)
@@ -636,6 +629,7 @@ class QuantileCalibrationDisplay:
         )
 
 
+@_shared
 class RegionDisplay:
     """Central prediction regions of two targets for one row.
 
@@ -650,17 +644,11 @@ class RegionDisplay:
         Boundary of the region of each coverage.
     Y : ndarray of shape (n_samples, 2), default=None
         Observations, drawn as points.
-    xlabel : str, default="y[0]"
-        Label of the horizontal axis.
-    ylabel : str, default="y[1]"
-        Label of the vertical axis.
+    {region_labels}
 
     Attributes
     ----------
-    ax_ : matplotlib Axes
-        Axes with the regions.
-    figure_ : matplotlib Figure
-        Figure holding ``ax_``.
+    {one_axes_attributes}
     lines_ : dict of float to Line2D
         Boundary line of each region.
     fills_ : dict of float to Polygon
@@ -822,10 +810,7 @@ class RegionDisplay:
         Y : array-like of shape (n_samples, 2), default=None
             Observations to draw as points.
         {ax}
-        xlabel : str, default="y[0]"
-            Label of the horizontal axis.
-        ylabel : str, default="y[1]"
-            Label of the vertical axis.
+        {region_labels}
         {region_color}
 
         Returns
