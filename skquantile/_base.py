@@ -83,6 +83,10 @@ def _restore_on_failure(fit):
     return wrapper
 
 
+#: A count of at least one, or "auto" (resolved from the data in ``fit``).
+_POSITIVE_OR_AUTO = [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})]
+
+
 class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
     """Base class: validation, standardisation and skorch training.
 
@@ -95,26 +99,14 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "max_epochs": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "batch_size": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
+        "max_epochs": _POSITIVE_OR_AUTO,
+        "batch_size": _POSITIVE_OR_AUTO,
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
-        "n_members": [
-            Interval(Integral, 1, None, closed="left"),
-            StrOptions({"auto"}),
-        ],
+        "n_iter_no_change": _POSITIVE_OR_AUTO,
+        "n_members": _POSITIVE_OR_AUTO,
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],

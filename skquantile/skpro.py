@@ -22,6 +22,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from ._docstrings import shared_parameters
 from ._incremental import IncrementalQuantileRegressor
 from ._pipelines import final_step, transform_for_final_step
 
@@ -43,6 +44,14 @@ except ImportError:  # pragma: no cover
     BaseCloner = object
 
 __all__ = ["SkquantileDistribution", "SkquantileProbaRegressor"]
+
+#: The parameters section of skbase's ``get_test_params``, shared by both classes.
+_TEST_PARAMETERS = {
+    "test_parameters": """Parameters
+----------
+parameter_set : str, default="default"
+    Name of the set of test parameters; only ``"default"`` exists.""",
+}
 
 #: The moment quadrature integrates over the latent normal variable
 #: ``z = Phi^{-1}(a)`` on ``[-QUADRATURE_BOUND, QUADRATURE_BOUND]``, cut into
@@ -472,13 +481,11 @@ class SkquantileDistribution(BaseDistribution):
         return energy[0, 0] if self._scalar else energy.sum(axis=1)
 
     @classmethod
+    @shared_parameters(_TEST_PARAMETERS)
     def get_test_params(cls, parameter_set="default"):
         """Return testing parameter settings for the distribution.
 
-        Parameters
-        ----------
-        parameter_set : str, default="default"
-            Name of the set of test parameters; only ``"default"`` exists.
+        {test_parameters}
 
         Returns
         -------
@@ -670,42 +677,19 @@ class SkquantileProbaRegressor(BaseProbaRegressor):
         return quantiles.reshape(len(quantiles), -1)
 
     def _predict_quantiles(self, X, alpha):
-        """The model's exact quantiles at the levels ``alpha``.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame of shape (n_samples, n_features)
-            Features.
-        alpha : list of float
-            Levels in (0, 1).
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns (target name, level), rows the index of ``X``.
-        """
+        """The model's exact quantiles at the levels ``alpha`` (a list in (0, 1))
+        of the rows of the frame ``X``: a frame with columns (target name,
+        level) and the index of ``X``."""
         columns = self._get_columns(method="predict_quantiles", alpha=alpha)
         return pd.DataFrame(
             self._model_quantiles(X, alpha), index=X.index, columns=columns
         )
 
     def _predict_interval(self, X, coverage):
-        """Central intervals of the given coverages, from the exact quantiles.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame of shape (n_samples, n_features)
-            Features.
-        coverage : list of float
-            Probability masses of the intervals, in (0, 1).
-
-        Returns
-        -------
-        pandas.DataFrame
-            Columns (target name, coverage, "lower"/"upper"), rows the index
-            of ``X``; the bounds are the quantiles at ``(1 - c) / 2`` and
-            ``(1 + c) / 2``.
-        """
+        """Central intervals of the coverages in the list ``coverage`` for the
+        rows of the frame ``X``, from the exact quantiles at ``(1 - c) / 2``
+        and ``(1 + c) / 2``: a frame with columns (target name, coverage,
+        "lower"/"upper") and the index of ``X``."""
         levels = [
             level for c in coverage for level in ((1.0 - c) / 2.0, (1.0 + c) / 2.0)
         ]
@@ -715,16 +699,14 @@ class SkquantileProbaRegressor(BaseProbaRegressor):
         )
 
     @classmethod
+    @shared_parameters(_TEST_PARAMETERS)
     def get_test_params(cls, parameter_set="default"):
         """Return testing parameter settings for the regressor.
 
         Small, fast fits: a one-layer incremental network, the same inside a
         scaling pipeline, and a small convex network.
 
-        Parameters
-        ----------
-        parameter_set : str, default="default"
-            Name of the set of test parameters; only ``"default"`` exists.
+        {test_parameters}
 
         Returns
         -------
