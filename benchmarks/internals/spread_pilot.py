@@ -26,7 +26,7 @@ the held-out rows, and scores the test rows with the suite's scoring module
 - ``best scale``: the factor that is best on the test rows themselves, an
   upper bound of the idea, not a result.
 
-    python benchmarks/studies/spread_pilot.py enb 0 1 2 3
+    python benchmarks/internals/spread_pilot.py enb 0 1 2 3
 
 It prints one Markdown row per split and the means over the splits.
 """

@@ -9,8 +9,8 @@ epoch each member would have kept, puts those weights back and scores the
 test rows with the benchmarks' scoring module. The rule of the current
 default reproduces the fit at the defaults (same epochs, same weights).
 
-    python benchmarks/studies/replay_stopping.py naval 1 6 8 18
-    python benchmarks/studies/replay_stopping.py kin8nm 0 1 2 --floors 20 40
+    python benchmarks/internals/replay_stopping.py naval 1 6 8 18
+    python benchmarks/internals/replay_stopping.py kin8nm 0 1 2 --floors 20 40
 
 Rules: ``floor F``: ``n_iter_no_change="auto"`` with at least ``F`` epochs
 (800 optimiser steps otherwise); ``patience xK``: ``K`` times the default's

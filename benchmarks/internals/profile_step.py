@@ -14,7 +14,7 @@ most time to ``results/profile.md``:
 Each step is a whole ``fit`` iteration as skquantile runs it (forward,
 loss, backward, optimiser), through the estimator's own network and loss.
 
-    python benchmarks/studies/profile_step.py
+    python benchmarks/internals/profile_step.py
 """
 
 import argparse
@@ -112,7 +112,7 @@ def main():
         f"Machine: {platform.processor() or platform.machine()}, "
         f"torch {torch.__version__}, "
         f"skquantile from {Path(_training.__file__).parent}. "
-        "Written by `python benchmarks/studies/profile_step.py`.",
+        "Written by `python benchmarks/internals/profile_step.py`.",
         "",
     ]
     cases = {
