@@ -172,8 +172,11 @@ def level_texts(column):
     values = np.asarray(column, dtype=object).ravel()
     missing = _missing(values)
     texts = np.empty(len(values), dtype=object)
-    for i in np.flatnonzero(~missing):
-        texts[i] = _text(values[i])
+    present = np.flatnonzero(~missing)
+    if all(isinstance(value, str) for value in values[present]):
+        texts[present] = values[present]  # the usual case: text already
+    else:
+        texts[present] = [_text(value) for value in values[present]]
     return texts, missing
 
 
@@ -206,18 +209,16 @@ def one_hot(column, levels, flags):
     texts, missing = level_texts(column)
     n_levels = len(levels)
     has_missing, has_other = bool(flags[0]), bool(flags[1])
-    width = n_levels + has_missing + has_other
-    out = np.zeros((len(texts), width))
+    out = np.zeros((len(texts), n_levels + has_missing + has_other))
+    if has_missing:
+        out[missing, n_levels] = 1.0
+    present = np.flatnonzero(~missing)
+    unique, inverse = np.unique(texts[present].astype(str), return_inverse=True)
     position = {level: k for k, level in enumerate(levels)}
-    other = n_levels + has_missing
-    for i, text in enumerate(texts):
-        if missing[i]:
-            if has_missing:
-                out[i, n_levels] = 1.0
-            continue
-        k = position.get(text)
-        if k is not None:
-            out[i, k] = 1.0
-        elif has_other:
-            out[i, other] = 1.0
+    # The input of each distinct text: its level's, else "other" (or none).
+    other = n_levels + has_missing if has_other else -1
+    columns = np.array([position.get(text, other) for text in unique], dtype=np.intp)
+    columns = columns[inverse.ravel()]
+    known = columns >= 0
+    out[present[known], columns[known]] = 1.0
     return out
