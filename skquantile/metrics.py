@@ -45,6 +45,12 @@ shape (n_outputs,), default="uniform_average"
     "beta": """beta : float, default=1.0
     Exponent of the distances, strictly inside (0, 2).""",
 }
+_PARAMETERS["scorer_random_state"] = """random_state : int, RandomState \
+instance or None, default=0
+    Passed to ``sample``. With an integer every call draws with the same
+    seed, so that all candidates of a search are rated on comparable draws
+    and a repeated call gives the same score; a RandomState instance
+    advances from call to call, and ``None`` draws afresh."""
 _PARAMETERS["returns_scorer"] = """Returns
 -------
 scorer : callable
@@ -1126,11 +1132,7 @@ def make_energy_scorer(n_samples=100, beta=1.0, random_state=0):
         Number of draws per row, at least 2. The estimate's noise falls like
         ``1 / sqrt(n_samples)``; its cost grows like ``n_samples**2``.
     {beta}
-    random_state : int, RandomState instance or None, default=0
-        Passed to ``sample``. With an integer every call draws with the same
-        seed, so that all candidates of a search are rated on comparable
-        draws and a repeated call gives the same score; a RandomState
-        instance advances from call to call, and ``None`` draws afresh.
+    {scorer_random_state}
 
     {returns_scorer}
 
@@ -1181,11 +1183,7 @@ def make_variogram_scorer(n_samples=100, p=0.5, random_state=0):
         Number of draws per row, at least 1.
     p : float, default=0.5
         Order of the variogram, positive.
-    random_state : int, RandomState instance or None, default=0
-        Passed to ``sample``. With an integer every call draws with the same
-        seed, so that all candidates of a search are rated on comparable
-        draws; a RandomState instance advances from call to call, and
-        ``None`` draws afresh.
+    {scorer_random_state}
 
     {returns_scorer}
 
