@@ -63,6 +63,15 @@ class BenchModel:
             raise ValueError(f"{self.name} was fitted at the 19 levels only.")
 
 
+#: Parameters added to the estimators after records were measured, with the
+#: default at which the suites' fits are those of before the parameter
+#: existed; at that default they are left out of the settings hash, so the
+#: records stay valid. ``n_jobs=None`` is one thread, as the one-thread
+#: protocol ran before; ``categorical_features="from_dtype"`` finds no
+#: categorical column in the arrays the suites pass (checked bit for bit).
+_UNCHANGED_BY_DEFAULT = {"n_jobs": None, "categorical_features": "from_dtype"}
+
+
 class SkquantileModel(BenchModel):
     """A skquantile estimator at its default parameters after a StandardScaler."""
 
@@ -114,18 +123,9 @@ class SkquantileModel(BenchModel):
         import skquantile
 
         params = {**cls(1, 0)._estimator().get_params(), **changed}
-        if params.get("n_jobs", "missing") is None:
-            # The default thread count is one thread, as the one-thread
-            # protocol ran before the parameter existed: the same fits, so
-            # the records of the models whose training code did not change
-            # stay valid.
-            del params["n_jobs"]
-        if params.get("categorical_features", "missing") == "from_dtype":
-            # The suites pass arrays (after a StandardScaler), which have no
-            # categorical column under "from_dtype": the fits are those of
-            # before the parameter existed (checked bit for bit), so their
-            # records stay valid.
-            del params["categorical_features"]
+        for name, default in _UNCHANGED_BY_DEFAULT.items():
+            if name in params and params[name] == default:
+                del params[name]
         params = sorted(params.items())
         text = f"{cls.settings} {params!r} skquantile {skquantile.__version__}"
         if cls.training_code:
