@@ -39,13 +39,8 @@ def is_frame(X):
 
 def _holds_text(values):
     """Whether an object column holds a value that is not a number or missing."""
-    for value in values:
-        if value is None or isinstance(value, (Real, np.bool_)):
-            continue
-        if _missing(np.array([value], dtype=object))[0]:
-            continue
-        return True
-    return False
+    present = values[~_missing(values)]
+    return any(not isinstance(value, (Real, np.bool_)) for value in present)
 
 
 def _dtype_is_categorical(dtype, column):

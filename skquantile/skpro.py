@@ -14,6 +14,7 @@ the user guide, :ref:`skpro`).
 """
 
 import copy
+import functools
 from numbers import Integral
 
 import numpy as np
@@ -69,6 +70,7 @@ MOMENT_BLOCK_ROWS = 256
 SHARED_LEVELS_LIMIT = 256
 
 
+@functools.cache
 def _moment_levels():
     """Levels and weights of the moment quadrature.
 
@@ -87,7 +89,10 @@ def _moment_levels():
     half_widths = (edges[1:] - edges[:-1]) / 2.0
     z = (centres[:, None] + half_widths[:, None] * nodes).ravel()
     weights = (half_widths[:, None] * weights).ravel() * np.exp(-0.5 * z**2)
-    return special.ndtr(z), weights / weights.sum()
+    levels, weights = special.ndtr(z), weights / weights.sum()
+    # Computed once and shared (cached): read-only, so no caller can alter them.
+    levels.flags.writeable = weights.flags.writeable = False
+    return levels, weights
 
 
 def _network(estimator):
