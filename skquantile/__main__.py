@@ -134,30 +134,38 @@ def _is_number(cell):
     return True
 
 
-def _columns(parser, path, columns, allow_missing=False):
-    """The named columns of a CSV file as one float64 array, one column each.
-
-    An empty cell is a missing value: NaN with ``allow_missing`` (features,
-    which the estimators fill and flag), an error otherwise (targets)."""
-    table = _cells(parser, path, columns)
-    result = np.empty((len(table[0]), len(columns)))
-    for j, (name, cells) in enumerate(zip(columns, table, strict=True)):
-        for line, cell in enumerate(cells):
-            if not cell.strip():
-                if allow_missing:
-                    result[line, j] = np.nan
-                    continue
-                parser.error(
-                    f"{path}, line {line + 2}: column {name!r} is missing (an "
-                    "empty cell); a target needs a value in every row"
-                )
-            if not _is_number(cell):
-                parser.error(
-                    f"{path}, line {line + 2}: column {name!r} holds {cell!r}, "
-                    "not a number"
-                )
-            result[line, j] = float(cell)
+def _numbers(parser, path, name, cells, allow_missing):
+    """One column's cells as float64. An empty cell is a missing value: NaN
+    with ``allow_missing`` (features, which the estimators fill and flag),
+    an error otherwise (targets)."""
+    result = np.empty(len(cells))
+    for line, cell in enumerate(cells):
+        if not cell.strip():
+            if allow_missing:
+                result[line] = np.nan
+                continue
+            parser.error(
+                f"{path}, line {line + 2}: column {name!r} is missing (an "
+                "empty cell); a target needs a value in every row"
+            )
+        if not _is_number(cell):
+            parser.error(
+                f"{path}, line {line + 2}: column {name!r} holds {cell!r}, not a number"
+            )
+        result[line] = float(cell)
     return result
+
+
+def _columns(parser, path, columns):
+    """The named (target) columns of a CSV file as one float64 array, one
+    column each; every cell must hold a number."""
+    table = _cells(parser, path, columns)
+    return np.column_stack(
+        [
+            _numbers(parser, path, name, cells, allow_missing=False)
+            for name, cells in zip(columns, table, strict=True)
+        ]
+    )
 
 
 def _features(parser, path, columns, categorical=None, forced=()):
@@ -165,10 +173,9 @@ def _features(parser, path, columns, categorical=None, forced=()):
 
     A column is categorical if it is in ``categorical`` or, when that is
     ``None`` (the training file), if it is in ``forced`` or holds a cell that
-    is not a number.
-    Its cells stay text (``None`` where empty); the other columns are
-    numbers, an empty cell being a missing value (NaN). Without categorical
-    columns the result is a float64 array."""
+    is not a number. Its cells stay text (``None`` where empty); the other
+    columns are numbers, an empty cell being a missing value (NaN). Without
+    categorical columns the result is a float64 array."""
     table = _cells(parser, path, columns)
     if categorical is None:
         categorical = [
@@ -177,17 +184,13 @@ def _features(parser, path, columns, categorical=None, forced=()):
             if j in forced
             or any(cell.strip() and not _is_number(cell) for cell in cells)
         ]
-    if not categorical:
-        return _columns(parser, path, columns, allow_missing=True), []
     X = np.empty((len(table[0]), len(columns)), dtype=object)
-    numeric = [name for j, name in enumerate(columns) if j not in categorical]
-    if numeric:
-        X[:, [j for j in range(len(columns)) if j not in categorical]] = _columns(
-            parser, path, numeric, allow_missing=True
-        )
-    for j in categorical:
-        X[:, j] = [cell.strip() or None for cell in table[j]]
-    return X, categorical
+    for j, (name, cells) in enumerate(zip(columns, table, strict=True)):
+        if j in categorical:
+            X[:, j] = [cell.strip() or None for cell in cells]
+        else:
+            X[:, j] = _numbers(parser, path, name, cells, allow_missing=True)
+    return (X, categorical) if categorical else (X.astype(np.float64), [])
 
 
 def _fit_csv(parser, args):
