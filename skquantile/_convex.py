@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseQuantileNetwork
 from ._convex_network import ConvexPotentialNetwork, WeightedEnergyScoreLoss
-from ._docstrings import FEATURE_PARAMETERS, PREDICT_PARAMETERS, shared_parameters
+from ._docstrings import ESTIMATOR_PARAMETERS, PREDICT_PARAMETERS, shared_parameters
 from ._plan import AutoDefaults
 from ._threads import with_threads
 from ._training import float64_copy
@@ -37,7 +37,7 @@ JOINT_PATIENCE_GROWTH = 2
 MAP_BLOCK_POINTS = 2**14
 
 
-@shared_parameters(FEATURE_PARAMETERS)
+@shared_parameters(ESTIMATOR_PARAMETERS)
 class ConvexQuantileRegressor(BaseQuantileNetwork):
     """Joint conditional quantiles of one or several targets (MQF2).
 
@@ -88,30 +88,8 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         Draws per row used to estimate the energy score in training.
     beta : float, default=1.0
         Exponent of the energy score, in (0, 2).
-    max_epochs : int or "auto", default="auto"
-        Maximum number of passes over the training data; the learning rate
-        decays to zero along a cosine over these epochs. ``"auto"`` gives
-        about 8000 optimiser steps, within 20 to 1000 epochs: hundreds of
-        epochs for a few hundred rows, 20 from about 100 000 rows on. The
-        resolved number is ``max_epochs_``.
-    batch_size : int or "auto", default="auto"
-        Rows per mini-batch (all rows if there are fewer). ``"auto"`` is an
-        eighth of the training rows within 32 to 256. The resolved size is
-        ``batch_size_``.
-    learning_rate_init : float, default=3e-3
-        Initial learning rate of the AdamW optimiser.
-    weight_decay : float, default=0.0
-        Decoupled weight decay of AdamW.
-    early_stopping : bool, default=True
-        Whether to hold out ``validation_fraction`` of the rows and stop when
-        their energy score stops improving, keeping the weights of the best epoch.
-        This is what keeps a network from over-fitting small data, where it
-        would learn too narrow distributions. If ``False``, or if there are
-        too few distinct rows to hold out one, training runs on all rows and
-        stops when the training loss stops improving (again keeping the best
-        epoch).
-    validation_fraction : float, default=0.1
-        Share of the distinct training rows held out for early stopping.
+    {training_parameters}
+    {early_stopping_parameters}
     n_iter_no_change : int or "auto", default="auto"
         Epochs without an improvement of at least ``tol`` before stopping.
         ``"auto"`` is 20 epochs for one target. For several targets it grows
@@ -124,56 +102,25 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         falls again; a fit whose best epoch comes early stops sooner. The
         patience in effect when training ended is ``n_iter_no_change_``.
     tol : float, default=1e-4
-        Smallest improvement of the monitored loss that counts.
+        Smallest improvement of the monitored loss (the energy score of the
+        standardised targets) that counts.
     {categorical_features}
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the validation split, the shuffling and
         the training draws. torch's global random state is left untouched.
-    verbose : int, default=0
-        1 prints a table with one line per epoch (training and validation
-        loss, whether it is the best so far, seconds); 2 also shows a
-        progress bar over the mini-batches of each epoch, for long epochs.
-    device : str, default="cpu"
-        torch device to train on.
-    n_jobs : int or None, default=None
-        Threads that torch uses to fit and predict. ``None`` is one thread,
-        or fewer threads than that if the caller has already limited them
-        (``threadpoolctl.threadpool_limits``, a joblib worker,
-        ``OMP_NUM_THREADS``); a positive integer is that many threads, and
-        ``-1`` is every CPU (``-2`` all but one). The caller's torch thread
-        count is restored afterwards. One thread is the default because the
-        networks here are small: a second thread saves at most about a
-        quarter on an idle machine and, when another process keeps a core
-        busy, makes every training step wait for it (a fit several times
-        slower). It also makes a seeded fit independent of the machine's
-        number of cores. See :ref:`threads` in the user guide.
+    {run_parameters}
 
     Attributes
     ----------
-    n_outputs_ : int
-        Number of targets.
-    n_iter_ : int
-        Number of epochs run.
-    max_epochs_ : int
-        The epoch budget used (``max_epochs`` with ``"auto"`` resolved).
-    batch_size_ : int
-        The mini-batch size used (``batch_size`` with ``"auto"`` resolved).
+    hidden_layer_sizes_ : tuple of int
+        The widths of the context network's hidden layers
+        (``hidden_layer_sizes`` with ``"auto"`` resolved).
+    {fit_attributes}
     n_iter_no_change_ : int
         The patience used (``n_iter_no_change`` with ``"auto"`` resolved): for
         several targets the one in effect when training ended (for an
         ensemble, the longest of the members' own).
-    n_members_ : int
-        The number of networks in the ensemble (``n_members`` with
-        ``"auto"`` resolved).
-    hidden_layer_sizes_ : tuple of int
-        The widths of the context network's hidden layers
-        (``hidden_layer_sizes`` with ``"auto"`` resolved).
-    net_ : skorch.NeuralNet
-        The trained network; its ``history`` holds the losses per epoch.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when ``X`` has string column names.
+    {network_attributes}
 
     See Also
     --------
@@ -313,13 +260,11 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         return self._squeeze(self._map(features, latent)[:, 0], axis=-1)
 
     @with_threads
+    @shared_parameters(PREDICT_PARAMETERS)
     def predict_quantile(self, X, alpha):
         """Predict (multivariate) quantiles at given levels.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
+        {features_parameters}
         alpha : float or array-like
             For one target, a level or a 1-d array of levels in (0, 1), as
             for :class:`IncrementalQuantileRegressor`. For ``n_outputs``
@@ -374,13 +319,11 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         return self._squeeze(self._map(features, latent), axis=-1)
 
     @with_threads
+    @shared_parameters(PREDICT_PARAMETERS)
     def predict_cdf(self, X, y):
         """Predict ``F(y | x)`` for a single target.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
+        {features_parameters}
         y : array-like of shape (n_samples,)
             One target value per row.
 

@@ -50,6 +50,7 @@ def _parameters_section(*descriptions):
 #: and :class:`~skquantile.CalibratedQuantileRegressor` share, headings
 #: included.
 PREDICT_PARAMETERS = {
+    "features_parameters": _parameters_section(_FEATURES),
     "predict_parameters": _parameters_section(
         _FEATURES,
         """quantiles : float or array-like of shape (n_levels,), default=None
@@ -108,4 +109,79 @@ FEATURE_PARAMETERS = {
     :class:`~sklearn.ensemble.HistGradientBoostingRegressor`; ``None`` for
     none. Levels are compared as text, and a level never seen in training
     sets the "other" input (or none). See :ref:`tabular-data`.""",
+}
+
+
+_TRAINING = """max_epochs : int or "auto", default="auto"
+    Maximum number of passes over the training data; the learning rate
+    decays to zero along a cosine over these epochs. ``"auto"`` gives
+    about 8000 optimiser steps, within 20 to 1000 epochs: hundreds of
+    epochs for a few hundred rows, 20 from about 100 000 rows on. The
+    resolved number is ``max_epochs_``.
+batch_size : int or "auto", default="auto"
+    Rows per mini-batch (all rows if there are fewer). ``"auto"`` is an
+    eighth of the training rows within 32 to 256. The resolved size is
+    ``batch_size_``.
+learning_rate_init : float, default=3e-3
+    Initial learning rate of the AdamW optimiser.
+weight_decay : float, default=0.0
+    Decoupled weight decay of AdamW."""
+_EARLY_STOPPING = """early_stopping : bool, default=True
+    Whether to hold out ``validation_fraction`` of the rows and stop when
+    the loss on them (see ``tol``) stops improving, keeping the weights of
+    the best epoch. Each member of an ensemble holds out its own random rows
+    and keeps its own best epoch; training stops when no member is still
+    improving (see ``n_iter_no_change``). This is what keeps a network from
+    over-fitting small data, where it would learn too narrow distributions.
+    If ``False``, or if there are too few distinct rows to hold out one,
+    training runs on all rows and stops when the training loss stops
+    improving (again keeping the best epoch).
+validation_fraction : float, default=0.1
+    Share of the distinct training rows held out for early stopping."""
+_RUN = """verbose : int, default=0
+    1 prints a table with one line per epoch (training and validation
+    loss, whether it is the best so far, seconds); 2 also shows a
+    progress bar over the mini-batches of each epoch, for long epochs.
+device : str, default="cpu"
+    torch device to train on, e.g. ``"cuda"``. Predictions are returned
+    as NumPy arrays either way.
+n_jobs : int or None, default=None
+    Threads that torch uses to fit and predict. ``None`` is one thread,
+    or fewer threads than that if the caller has already limited them
+    (``threadpoolctl.threadpool_limits``, a joblib worker,
+    ``OMP_NUM_THREADS``); a positive integer is that many threads, and
+    ``-1`` is every CPU (``-2`` all but one). The caller's torch thread
+    count is restored afterwards. One thread is the default because the
+    networks here are small: a second thread saves at most about a
+    quarter on an idle machine and, when another process keeps a core
+    busy, makes every training step wait for it (a fit several times
+    slower). It also makes a seeded fit independent of the machine's
+    number of cores. See :ref:`threads` in the user guide."""
+_FIT_ATTRIBUTES = """n_outputs_ : int
+    Number of targets.
+n_iter_ : int
+    Number of epochs run.
+max_epochs_ : int
+    The epoch budget used (``max_epochs`` with ``"auto"`` resolved).
+batch_size_ : int
+    The mini-batch size used (``batch_size`` with ``"auto"`` resolved)."""
+_NETWORK_ATTRIBUTES = """n_members_ : int
+    The number of networks in the ensemble (``n_members`` with
+    ``"auto"`` resolved).
+net_ : skorch.NeuralNet
+    The trained network; its ``history`` holds the losses per epoch.
+n_features_in_ : int
+    Number of features seen during fit.
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
+    Names of features seen during fit, when ``X`` has string column names."""
+
+
+#: Parameter and attribute descriptions that the two estimators share.
+ESTIMATOR_PARAMETERS = {
+    **FEATURE_PARAMETERS,
+    "training_parameters": _TRAINING,
+    "early_stopping_parameters": _EARLY_STOPPING,
+    "run_parameters": _RUN,
+    "fit_attributes": _FIT_ATTRIBUTES,
+    "network_attributes": _NETWORK_ATTRIBUTES,
 }

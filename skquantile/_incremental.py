@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseQuantileNetwork
-from ._docstrings import FEATURE_PARAMETERS, PREDICT_PARAMETERS, shared_parameters
+from ._docstrings import ESTIMATOR_PARAMETERS, PREDICT_PARAMETERS, shared_parameters
 from ._incremental_network import IncrementalQuantileNetwork, WeightedCRPSLoss
 from ._piecewise_linear import POOLINGS
 from ._plan import AutoDefaults
@@ -20,7 +20,7 @@ from ._validation import check_levels, check_n_samples
 INCREMENTAL_PATIENCE_EPOCHS = 40
 
 
-@shared_parameters(FEATURE_PARAMETERS)
+@shared_parameters(ESTIMATOR_PARAMETERS)
 class IncrementalQuantileRegressor(BaseQuantileNetwork):
     """Conditional quantile function regression with monotone incremental knots.
 
@@ -84,33 +84,8 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         to predict. The mixture is the default for its lower CRPS and
         calibration error on small data (see :ref:`ensembles`). With one
         network both are the same.
-    max_epochs : int or "auto", default="auto"
-        Maximum number of passes over the training data; the learning rate
-        decays to zero along a cosine over these epochs. ``"auto"`` gives
-        about 8000 optimiser steps, within 20 to 1000 epochs: hundreds of
-        epochs for a few hundred rows, 20 from about 100 000 rows on. The
-        resolved number is ``max_epochs_``.
-    batch_size : int or "auto", default="auto"
-        Rows per mini-batch (all rows if there are fewer). ``"auto"`` is an
-        eighth of the training rows within 32 to 256. The resolved size is
-        ``batch_size_``.
-    learning_rate_init : float, default=3e-3
-        Initial learning rate of the AdamW optimiser.
-    weight_decay : float, default=0.0
-        Decoupled weight decay of AdamW.
-    early_stopping : bool, default=True
-        Whether to hold out ``validation_fraction`` of the rows and stop when
-        their CRPS stops improving, keeping the weights of the best epoch.
-        Each member of an ensemble holds out its own random rows and keeps
-        its own best epoch; training stops when no member has improved for
-        ``n_iter_no_change`` epochs.
-        This is what keeps a network from over-fitting small data, where it
-        would learn too narrow distributions. If ``False``, or if there are
-        too few distinct rows to hold out one, training runs on all rows and
-        stops when the training loss stops improving (again keeping the best
-        epoch).
-    validation_fraction : float, default=0.1
-        Share of the distinct training rows held out for early stopping.
+    {training_parameters}
+    {early_stopping_parameters}
     n_iter_no_change : int or "auto", default="auto"
         Epochs without an improvement of at least ``tol`` before stopping.
         ``"auto"`` waits for about 800 optimiser steps (a tenth of the
@@ -128,49 +103,16 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         Seeds the initial weights, the validation split and the shuffling.
         Pass an int for reproducible fits. torch's global random state is
         left untouched.
-    verbose : int, default=0
-        1 prints a table with one line per epoch (training and validation
-        loss, whether it is the best so far, seconds); 2 also shows a
-        progress bar over the mini-batches of each epoch, for long epochs.
-    device : str, default="cpu"
-        torch device to train on, e.g. ``"cuda"``. Predictions are returned
-        as NumPy arrays either way.
-    n_jobs : int or None, default=None
-        Threads that torch uses to fit and predict. ``None`` is one thread,
-        or fewer threads than that if the caller has already limited them
-        (``threadpoolctl.threadpool_limits``, a joblib worker,
-        ``OMP_NUM_THREADS``); a positive integer is that many threads, and
-        ``-1`` is every CPU (``-2`` all but one). The caller's torch thread
-        count is restored afterwards. One thread is the default because the
-        networks here are small: a second thread saves at most about a
-        quarter on an idle machine and, when another process keeps a core
-        busy, makes every training step wait for it (a fit several times
-        slower). It also makes a seeded fit independent of the machine's
-        number of cores. See :ref:`threads` in the user guide.
+    {run_parameters}
 
     Attributes
     ----------
     knot_levels_ : ndarray of shape (n_knots,)
         The knot levels used.
-    n_outputs_ : int
-        Number of targets.
-    n_iter_ : int
-        Number of epochs run.
-    max_epochs_ : int
-        The epoch budget used (``max_epochs`` with ``"auto"`` resolved).
-    batch_size_ : int
-        The mini-batch size used (``batch_size`` with ``"auto"`` resolved).
+    {fit_attributes}
     n_iter_no_change_ : int
         The patience used (``n_iter_no_change`` with ``"auto"`` resolved).
-    n_members_ : int
-        The number of networks in the ensemble (``n_members`` with
-        ``"auto"`` resolved).
-    net_ : skorch.NeuralNet
-        The trained network; its ``history`` holds the losses per epoch.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during fit, when ``X`` has string column names.
+    {network_attributes}
 
     See Also
     --------
@@ -291,13 +233,11 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         return self.predict_quantile(X, 0.5)
 
     @with_threads
+    @shared_parameters(PREDICT_PARAMETERS)
     def predict_quantile(self, X, alpha):
         """Predict conditional quantiles at any levels.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Features.
+        {features_parameters}
         alpha : float or array-like of shape (n_levels,)
             Levels strictly inside (0, 1), in any order.
 

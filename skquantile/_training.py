@@ -2,7 +2,10 @@
 
 import contextlib
 import copy
+import dataclasses
 import math
+from collections.abc import Callable
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -220,6 +223,8 @@ class ProgressEarlyStopping(EarlyStopping):
             )
 
 
+# A dataclass for the generated __init__ that skorch's get_params reads.
+@dataclasses.dataclass(eq=False, repr=False)
 class MemberEarlyStopping(Callback):
     """Early stopping of every member of an ensemble on its own held-out rows.
 
@@ -245,25 +250,15 @@ class MemberEarlyStopping(Callback):
     almost nothing).
     """
 
-    monitor = "valid_loss"
+    monitor: ClassVar[str] = "valid_loss"
 
-    def __init__(
-        self,
-        X_valid,
-        target_valid,
-        patience,
-        threshold,
-        sink=print,
-        growth=None,
-        max_patience=None,
-    ):
-        self.X_valid = X_valid
-        self.target_valid = target_valid
-        self.patience = patience
-        self.threshold = threshold
-        self.sink = sink
-        self.growth = growth
-        self.max_patience = max_patience
+    X_valid: torch.Tensor
+    target_valid: torch.Tensor
+    patience: int
+    threshold: float
+    sink: Callable[[str], None] = print
+    growth: float | None = None
+    max_patience: int | None = None
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         # On the training device once, not at every epoch.

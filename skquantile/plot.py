@@ -13,6 +13,8 @@ display; the axes and figure are stored as ``ax_`` and ``figure_`` and the
 drawn artists as further attributes ending in ``_``.
 """
 
+import dataclasses
+import textwrap
 from collections.abc import Mapping
 from numbers import Integral
 
@@ -28,6 +30,19 @@ from ._validation import (
     check_vector,
 )
 
+
+def _estimator_parameter(kind, methods, targets):
+    """The Parameters heading and the ``estimator`` of a ``from_estimator``."""
+    description = textwrap.fill(
+        f"An estimator with {methods}, fitted on {targets}, or a Pipeline whose "
+        "final step is one.",
+        width=72,
+        initial_indent="    ",
+        subsequent_indent="    ",
+    )
+    return f"Parameters\n----------\nestimator : fitted {kind}\n{description}"
+
+
 _AXIS_LABELS = """xlabel : str, default={}
     Label of the horizontal axis.
 ylabel : str, default={}
@@ -36,6 +51,17 @@ ylabel : str, default={}
 #: Descriptions of the parameters, attributes, results and examples that
 #: several displays share (:func:`~skquantile._docstrings.shared_parameters`).
 _PARAMETERS = {
+    "fan_estimator": _estimator_parameter(
+        "estimator", "a ``predict_quantile`` method", "a single 1-d target"
+    ),
+    "calibration_estimator": _estimator_parameter(
+        "estimator",
+        "``predict_quantile`` (and ``predict_cdf`` for the PIT histogram)",
+        "a single 1-d target",
+    ),
+    "region_estimator": _estimator_parameter(
+        "ConvexQuantileRegressor", "a ``predict_region`` method", "two targets"
+    ),
     "ax": """ax : matplotlib Axes, default=None
     Axes to draw on; a new figure is made when None.""",
     "fan_color": """color : str, default="C0"
@@ -70,6 +96,11 @@ display : QuantileCalibrationDisplay""",
 >>> model = model.fit(X, y)""",
 }
 _shared = shared_parameters(_PARAMETERS)
+
+#: The displays hold their data as keyword-only fields (scikit-learn's
+#: Display objects take their data by keyword): no comparison or repr of
+#: the arrays, only the generated ``__init__``.
+_display = dataclasses.dataclass(kw_only=True, eq=False, repr=False)
 
 __all__ = ["QuantileCalibrationDisplay", "QuantileFanDisplay", "RegionDisplay"]
 
@@ -163,6 +194,7 @@ def _percent(coverage):
 
 
 @_shared
+@_display
 class QuantileFanDisplay:
     """Fan chart of predicted quantiles along one feature or over rows.
 
@@ -205,13 +237,12 @@ class QuantileFanDisplay:
     [0.5, 0.8, 0.95]
     """
 
-    def __init__(self, *, x, quantiles, levels, y=None, xlabel=None, ylabel="y"):
-        self.x = x
-        self.quantiles = quantiles
-        self.levels = levels
-        self.y = y
-        self.xlabel = xlabel
-        self.ylabel = ylabel
+    x: np.ndarray
+    quantiles: np.ndarray
+    levels: np.ndarray
+    y: np.ndarray | None = None
+    xlabel: str | None = None
+    ylabel: str | None = "y"
 
     @_shared
     def plot(self, ax=None, *, coverages=(0.5, 0.8, 0.95), color="C0"):
@@ -291,11 +322,7 @@ class QuantileFanDisplay:
     ):
         """Predict quantiles with an estimator and draw the fan chart.
 
-        Parameters
-        ----------
-        estimator : fitted estimator
-            An estimator with a ``predict_quantile`` method, fitted on a
-            single 1-d target, or a Pipeline whose final step is one.
+        {fan_estimator}
         X : array-like of shape (n_samples, n_features)
             Features of the rows to draw.
         y : array-like of shape (n_samples,), default=None
@@ -406,6 +433,7 @@ def _check_kind(kind):
 
 
 @_shared
+@_display
 class QuantileCalibrationDisplay:
     """Reliability plot of predicted quantiles, and PIT histogram.
 
@@ -458,10 +486,9 @@ class QuantileCalibrationDisplay:
     (19,)
     """
 
-    def __init__(self, *, levels, observed_share, pit=None):
-        self.levels = levels
-        self.observed_share = observed_share
-        self.pit = pit
+    levels: np.ndarray
+    observed_share: np.ndarray
+    pit: np.ndarray | None = None
 
     def plot(self, ax=None, *, kind="reliability", n_bins=10):
         """Draw the reliability plot, the PIT histogram or both.
@@ -558,12 +585,7 @@ class QuantileCalibrationDisplay:
     ):
         """Compute calibration of an estimator on data and draw it.
 
-        Parameters
-        ----------
-        estimator : fitted estimator
-            An estimator with ``predict_quantile`` (and ``predict_cdf`` for
-            the PIT histogram), fitted on a single 1-d target, or a Pipeline
-            whose final step is one.
+        {calibration_estimator}
         X : array-like of shape (n_samples, n_features)
             Features.
         y : array-like of shape (n_samples,)
@@ -630,6 +652,7 @@ class QuantileCalibrationDisplay:
 
 
 @_shared
+@_display
 class RegionDisplay:
     """Central prediction regions of two targets for one row.
 
@@ -672,11 +695,10 @@ class RegionDisplay:
     [0.5, 0.9]
     """
 
-    def __init__(self, *, contours, Y=None, xlabel="y[0]", ylabel="y[1]"):
-        self.contours = contours
-        self.Y = Y
-        self.xlabel = xlabel
-        self.ylabel = ylabel
+    contours: dict
+    Y: np.ndarray | None = None
+    xlabel: str | None = "y[0]"
+    ylabel: str | None = "y[1]"
 
     @_shared
     def plot(self, ax=None, *, color="C0"):
@@ -742,11 +764,7 @@ class RegionDisplay:
     ):
         """Predict the central regions of one row and draw them.
 
-        Parameters
-        ----------
-        estimator : fitted ConvexQuantileRegressor
-            An estimator with a ``predict_region`` method, fitted on two
-            targets, or a Pipeline whose final step is one.
+        {region_estimator}
         x : array-like of shape (n_features,) or (1, n_features)
             Features of the one row.
         coverages : sequence of float, default=(0.5, 0.9)
