@@ -69,6 +69,12 @@ _PARAMETERS["quantile_score_parameters"] = "\n".join(
         "multioutput",
     )
 )
+for _name in ("loss", "crps", "score"):
+    # The Returns section of the scores that are non-negative, per output.
+    _PARAMETERS[f"returns_{_name}"] = f"""Returns
+-------
+{_name} : float or ndarray of shape (n_outputs,)
+    Non-negative; lower is better."""
 _shared = shared_parameters(_PARAMETERS)
 
 
@@ -199,10 +205,7 @@ def mean_pinball_loss(
     ----------
     {quantile_score_parameters}
 
-    Returns
-    -------
-    loss : float or ndarray of shape (n_outputs,)
-        Non-negative; lower is better.
+    {returns_loss}
 
     See Also
     --------
@@ -267,10 +270,7 @@ def crps_from_quantiles(
     {sample_weight}
     {multioutput}
 
-    Returns
-    -------
-    crps : float or ndarray of shape (n_outputs,)
-        Non-negative; lower is better.
+    {returns_crps}
 
     See Also
     --------
@@ -582,10 +582,7 @@ def interval_score(
     {sample_weight}
     {multioutput}
 
-    Returns
-    -------
-    score : float or ndarray of shape (n_outputs,)
-        Non-negative; lower is better.
+    {returns_score}
 
     See Also
     --------
