@@ -18,8 +18,10 @@ VALIDATION_SEED = 0
 #: pairwise distances).
 NORM_FLOOR = 1e-6
 
-#: Above this, torch's softplus returns its input (its default threshold).
+#: Above this, the softplus of the convex path returns its input: torch's
+#: default threshold, and a larger one in float64 (see :func:`softplus_threshold`).
 SOFTPLUS_THRESHOLD = 20.0
+FLOAT64_SOFTPLUS_THRESHOLD = 40.0
 
 #: ``torch.cdist`` mode that computes differences, not the matrix-product form.
 EXACT_DISTANCES = "donot_use_mm_for_euclid_dist"
@@ -252,7 +254,7 @@ class ConvexPotentialNetwork(nn.Module):
         ).sum(-1)
         linear = (self._context_term(self.location, context) * latent).sum(-1)
         layers = self._convex_layers(latent, context)
-        z = F.softplus(layers[-1][0])
+        z = convex_softplus(layers[-1][0])
         gated = z * self._output_gate(context)
         convex = (gated * self._output_weight()).sum(-1)
         return linear + quadratic + convex
@@ -307,7 +309,7 @@ class ConvexPotentialNetwork(nn.Module):
                 pre = pre + self._member_matmul(z * z_gate, z_weight.transpose(-1, -2))
             layers.append((pre, u_gate, z_gate, z_weight))
             if k + 1 < len(self.u_layers):
-                z = F.softplus(pre)
+                z = convex_softplus(pre)
         return layers
 
     def _output_gate(self, context):
@@ -355,26 +357,46 @@ class ConvexPotentialNetwork(nn.Module):
         return self._member_matmul(values, weight)
 
 
-def softplus_derivative(values):
-    """The derivative of :func:`torch.nn.functional.softplus` at its default
-    threshold: the sigmoid, and exactly 1 where softplus is the identity.
+def softplus_threshold(dtype):
+    """Where the softplus of the convex path becomes the identity, by dtype.
 
-    In float32 (training) the sigmoid already rounds to exactly 1 above the
-    threshold (``exp(-20)`` is below half the spacing of floats near 1), so
-    the selection is left out: it was a sixth of a training step of the
-    default multi-target ensemble, for the same numbers.
+    torch's default, 20, in float32 and narrower types; 40 in float64 (the
+    float64 inference), where ``log1p(exp(x))`` still differs from ``x``
+    between 20 and about 37. At either threshold the sigmoid, the
+    derivative, already rounds to exactly 1 (``exp(-x)`` is below half the
+    spacing of the dtype's numbers near 1), so the derivative is the
+    sigmoid everywhere, with no selection of the values above the threshold.
+    """
+    return FLOAT64_SOFTPLUS_THRESHOLD if dtype == torch.float64 else SOFTPLUS_THRESHOLD
+
+
+def convex_softplus(values):
+    """The activation of the convex path: softplus, the identity above
+    :func:`softplus_threshold`."""
+    return F.softplus(values, threshold=softplus_threshold(values.dtype))
+
+
+def softplus_derivative(values):
+    """The derivative of :func:`convex_softplus`: the sigmoid, and exactly 1
+    where the softplus is the identity.
+
+    In float32 and float64 the sigmoid already rounds to exactly 1 above the
+    threshold, so the selection is left out (in training it was a sixth of a
+    step of the default multi-target ensemble, in float64 inference a tenth
+    of a prediction), for the same numbers.
     """
     slope = torch.sigmoid(values)
     if _SIGMOID_SATURATES.get(values.dtype, False):
         return slope
-    return torch.where(values > SOFTPLUS_THRESHOLD, 1.0, slope)
+    return torch.where(values > softplus_threshold(values.dtype), 1.0, slope)
 
 
-#: Whether the sigmoid of every value above :data:`SOFTPLUS_THRESHOLD` rounds
+#: Whether the sigmoid of every value above :func:`softplus_threshold` rounds
 #: to exactly 1 in a floating dtype.
 _SIGMOID_SATURATES = {
     dtype: bool(
-        torch.sigmoid(torch.tensor(SOFTPLUS_THRESHOLD, dtype=dtype)).item() == 1.0
+        torch.sigmoid(torch.tensor(softplus_threshold(dtype), dtype=dtype)).item()
+        == 1.0
     )
     for dtype in (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 }

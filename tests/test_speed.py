@@ -240,8 +240,11 @@ def test_fitting_does_not_import_torch_dynamo():
 def test_softplus_derivative_is_one_exactly_where_softplus_is_the_identity(dtype):
     values = torch.linspace(-30.0, 60.0, 20001, dtype=dtype)
     slope = _convex_network.softplus_derivative(values)
-    expected = torch.where(
-        values > _convex_network.SOFTPLUS_THRESHOLD, 1.0, torch.sigmoid(values)
-    )
+    threshold = _convex_network.softplus_threshold(dtype)
+    expected = torch.where(values > threshold, 1.0, torch.sigmoid(values))
     assert torch.equal(slope, expected)
-    assert (slope[values > _convex_network.SOFTPLUS_THRESHOLD] == 1.0).all()
+    assert (slope[values > threshold] == 1.0).all()
+    # Above the threshold the softplus is the identity.
+    identity = values > threshold
+    activation = _convex_network.convex_softplus(values)
+    assert torch.equal(activation[identity], values[identity])
