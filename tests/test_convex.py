@@ -314,6 +314,39 @@ def test_the_map_is_the_gradient_of_the_potential(n_members, n_outputs, shared):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-11 * scale, msg=name)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("n_members", [1, 3])
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_map_without_autograd_works_in_place_to_the_same_numbers(
+    dtype, n_members, n_outputs, shared
+):
+    """Without a graph (every prediction) the map works on its intermediate
+    arrays in place; it must give exactly the numbers of the training path,
+    and leave its inputs untouched."""
+    rng = np.random.default_rng(n_members + 10 * n_outputs)
+    module = ConvexPotentialNetwork(3, n_outputs, (8,), "silu", (6, 6, 6), 4, n_members)
+    module = _randomise(module, rng, 0.7).to(dtype)
+    features = torch.as_tensor(rng.normal(size=(9, 3)), dtype=dtype)
+    members = () if shared or n_members == 1 else (n_members,)
+    latent = torch.as_tensor(
+        rng.normal(size=(*members, 9, 5, n_outputs)) * 2.0, dtype=dtype
+    )
+    original = latent.clone()
+    with torch.no_grad():
+        context = module.context(features)
+        context_copy = context.clone()
+        in_place = module.transport(latent, context)
+        potential = module.potential(latent, context)
+    with torch.enable_grad():
+        recorded = module.transport(latent.clone().requires_grad_(True), context)
+        recorded_potential = module.potential(latent.clone(), context)
+    assert torch.equal(in_place, recorded.detach())
+    assert torch.equal(potential, recorded_potential.detach())
+    assert torch.equal(latent, original)
+    assert torch.equal(context, context_copy)
+
+
 @pytest.mark.parametrize("beta", [0.5, 1.0, 1.7])
 @pytest.mark.parametrize("n_outputs", [1, 2])
 def test_energy_row_scores_match_the_formula_and_have_finite_gradients(beta, n_outputs):
