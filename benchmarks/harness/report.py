@@ -417,7 +417,18 @@ def multioutput_report(records, header, notes, classes=None):
     tuned = [m for m in CONVEX_TUNED if m in models]
     groups = _group(records)
     text = f"# Multi-target suite\n\n{header}\n\n" + _notes_section(notes)
-    text += (
+    text += _multioutput_models(settings, tuned)
+    text += "## Energy score (lower is better)\n\n"
+    text += _multioutput_energy_table(datasets, models, tuned, groups) + "\n"
+    text += "## Details per data set\n\n"
+    for dataset in datasets:
+        text += _multioutput_details(records, dataset, models, groups)
+    return text
+
+
+def _multioutput_models(settings, tuned):
+    """The paragraphs naming the multi-target suite's models and scores."""
+    return (
         f"Models: **{CONVEX}** (joint law; {settings[CONVEX]}) "
         + "".join(
             f"and the tuned variant **{name}** ({CONVEX_TUNED[name]}) "
@@ -433,7 +444,12 @@ def multioutput_report(records, header, notes, classes=None):
         "joint cov90: share of test vectors inside the 90% joint region. Means "
         "± standard error over splits; seconds are medians.\n\n"
     )
-    text += "## Energy score (lower is better)\n\n"
+
+
+def _multioutput_energy_table(datasets, models, tuned, groups):
+    """The energy score of every model per data set, with the verdict of
+    each joint model against the independent marginals."""
+    joints = [m for m in (CONVEX, *tuned) if m in models]
     rows = []
     for dataset in datasets:
         cells = [
@@ -443,7 +459,6 @@ def multioutput_report(records, header, notes, classes=None):
             )
             for m in models
         ]
-        joints = [m for m in (CONVEX, *tuned) if m in models]
         verdicts = [
             _joint_verdict(
                 groups.get((dataset, joint), []), groups.get((dataset, IQR), [])
@@ -455,53 +470,56 @@ def multioutput_report(records, header, notes, classes=None):
     for number, name in enumerate(tuned, start=1):
         verdict_names[name] = f"tuned variant {number} better?"
     header_row = ["data"] + models + [verdict_names[m] for m in joints]
-    text += _table(header_row, rows) + "\n"
-    text += "## Details per data set\n\n"
-    columns = [
-        "model",
-        "energy",
-        "variogram",
-        "CRPS per target",
-        "mean CRPS",
-        "joint cov90",
-        "fit s",
-        "sample s",
-        "size MB",
-        "splits",
-    ]
-    for dataset in datasets:
-        subset = [r for r in records if r["dataset"] == dataset]
-        text += (
-            f"### {dataset} ({max(r['n_train'] for r in subset)} training / "
-            f"{max(r['n_test'] for r in subset)} test rows, "
-            f"{subset[0]['n_targets']} targets)\n\n"
+    return _table(header_row, rows)
+
+
+_MULTIOUTPUT_DETAIL_COLUMNS = [
+    "model",
+    "energy",
+    "variogram",
+    "CRPS per target",
+    "mean CRPS",
+    "joint cov90",
+    "fit s",
+    "sample s",
+    "size MB",
+    "splits",
+]
+
+
+def _multioutput_details(records, dataset, models, groups):
+    """The section of one data set: every score of every model."""
+    subset = [r for r in records if r["dataset"] == dataset]
+    text = (
+        f"### {dataset} ({max(r['n_train'] for r in subset)} training / "
+        f"{max(r['n_test'] for r in subset)} test rows, "
+        f"{subset[0]['n_targets']} targets)\n\n"
+    )
+    rows = []
+    for model in models:
+        if (dataset, model) not in groups:
+            continue
+        recs = _ok(groups[dataset, model])
+        failed = len(groups[dataset, model]) - len(recs)
+        if not recs:
+            rows.append([model] + ["-"] * 8 + [f"0 ({failed} failed)"])
+            continue
+        per_target = np.mean([r["crps_per_target"] for r in recs], axis=0)
+        rows.append(
+            [
+                model,
+                _fmt_pm(_mean(recs, "energy"), _sem(recs, "energy")),
+                _fmt(_mean(recs, "variogram")),
+                ", ".join(_fmt(v, 3) for v in per_target),
+                _fmt(_mean(recs, "crps_mean")),
+                _fmt(_mean(recs, "joint_coverage90"), 3),
+                _fmt(_median(recs, "fit_seconds"), 3),
+                _fmt(_median(recs, "sample_seconds"), 3),
+                _fmt(_median(recs, "size_mb"), 3),
+                f"{len(recs)}" + (f" ({failed} failed)" if failed else ""),
+            ]
         )
-        rows = []
-        for model in models:
-            if (dataset, model) not in groups:
-                continue
-            recs = _ok(groups[dataset, model])
-            failed = len(groups[dataset, model]) - len(recs)
-            if not recs:
-                rows.append([model] + ["-"] * 8 + [f"0 ({failed} failed)"])
-                continue
-            per_target = np.mean([r["crps_per_target"] for r in recs], axis=0)
-            rows.append(
-                [
-                    model,
-                    _fmt_pm(_mean(recs, "energy"), _sem(recs, "energy")),
-                    _fmt(_mean(recs, "variogram")),
-                    ", ".join(_fmt(v, 3) for v in per_target),
-                    _fmt(_mean(recs, "crps_mean")),
-                    _fmt(_mean(recs, "joint_coverage90"), 3),
-                    _fmt(_median(recs, "fit_seconds"), 3),
-                    _fmt(_median(recs, "sample_seconds"), 3),
-                    _fmt(_median(recs, "size_mb"), 3),
-                    f"{len(recs)}" + (f" ({failed} failed)" if failed else ""),
-                ]
-            )
-        text += _table(columns, rows) + "\n"
-    return text
+    return text + _table(_MULTIOUTPUT_DETAIL_COLUMNS, rows) + "\n"
 
 
 # %% Scaling
