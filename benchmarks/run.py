@@ -175,16 +175,8 @@ def main():
 
     import json
 
-    from harness import report as _report
-    from harness.common import (
-        ResultCache,
-        data_dir,
-        machine_description,
-        results_dir,
-        settings_hash,
-    )
+    from harness.common import data_dir, results_dir
     from harness.config import FULL, QUICK
-    from harness.models import MULTIOUTPUT, RETIRED, UNIVARIATE, for_protocol
 
     protocol = QUICK if args.quick else FULL
     protocol = protocol.shortened(args.splits, args.scaling_budget)
@@ -196,65 +188,72 @@ def main():
     notes = json.loads(notes_path.read_text()) if notes_path.exists() else {}
     print(f"data: {folder}\nresults: {output}\nthreads: {args.threads}", flush=True)
 
+    started = time.perf_counter()
+    if not args.report_only:
+        for suite in args.only:
+            print(f"== {suite}", flush=True)
+            notes[suite] = _run_suite(suite, args, protocol, folder, raw)
+            notes_path.write_text(json.dumps(notes, indent=1))
+            print(
+                f"== {suite} done ({time.perf_counter() - started:.0f} s so far)",
+                flush=True,
+            )
+    _write_reports(args, protocol, folder, output, notes, started)
+
+
+def _run_suite(suite, args, protocol, folder, raw):
+    """Run one suite into its result cache; returns the suite's notes."""
+    cache = raw / f"{suite}.jsonl"
     # What restricts the suites that run split by split (uci, multioutput).
     subset = {
         "only_models": args.models,
         "only_datasets": args.datasets,
         "splits": range(args.from_split, args.to_split or sys.maxsize),
     }
-    started = time.perf_counter()
-    if not args.report_only:
-        for suite in args.only:
-            print(f"== {suite}", flush=True)
-            cache = raw / f"{suite}.jsonl"
-            if suite == "uci":
-                from harness.univariate import run_uci
+    if suite == "uci":
+        from harness.univariate import run_uci
 
-                notes[suite] = run_uci(
-                    protocol,
-                    folder,
-                    args.threads,
-                    cache,
-                    remeasure=args.remeasure,
-                    **subset,
-                )
-            elif suite == "generators":
-                from harness.univariate import run_generators
+        return run_uci(
+            protocol, folder, args.threads, cache, remeasure=args.remeasure, **subset
+        )
+    if suite == "generators":
+        from harness.univariate import run_generators
 
-                notes[suite] = run_generators(
-                    protocol, args.threads, cache, args.models
-                )
-            elif suite == "multioutput":
-                from harness.multioutput import run_multioutput
+        return run_generators(protocol, args.threads, cache, args.models)
+    if suite == "multioutput":
+        from harness.multioutput import run_multioutput
 
-                notes[suite] = run_multioutput(
-                    protocol, folder, args.threads, cache, **subset
-                )
-            elif suite == "scaling":
-                from harness.scaling import run_scaling
+        return run_multioutput(protocol, folder, args.threads, cache, **subset)
+    if suite == "scaling":
+        from harness.scaling import run_scaling
 
-                notes[suite] = run_scaling(protocol, args.threads, cache, args.models)
-            elif suite == "overhead":
-                from harness.overhead import run_overhead
+        return run_scaling(protocol, args.threads, cache, args.models)
+    if suite != "overhead":
+        raise ValueError(f"unknown suite {suite!r}")
+    from harness.overhead import run_overhead
 
-                notes[suite] = run_overhead(
-                    protocol.overhead_sizes,
-                    protocol.overhead_repeats,
-                    args.threads,
-                    cache,
-                    max_epochs=protocol.overhead_max_epochs,
-                )
-            notes_path.write_text(json.dumps(notes, indent=1))
-            print(
-                f"== {suite} done ({time.perf_counter() - started:.0f} s so far)",
-                flush=True,
-            )
+    return run_overhead(
+        protocol.overhead_sizes,
+        protocol.overhead_repeats,
+        args.threads,
+        cache,
+        max_epochs=protocol.overhead_max_epochs,
+    )
 
-    # Only the results measured with this thread count, and with the current
-    # configuration of each model (its settings hash ends the cache key), are
-    # reported: in the suites that score models, the configuration the
-    # protocol runs (see _models.for_protocol); in the scaling and overhead
-    # runs, the defaults.
+
+def _reported_records(args, protocol, raw):
+    """Every suite's records that the reports show, and the protocol's model
+    classes as run.
+
+    Only the results measured with this thread count, and with the current
+    configuration of each model (its settings hash ends the cache key), are
+    reported: in the suites that score models, the configuration the
+    protocol runs (see ``harness.models.for_protocol``); in the scaling and
+    overhead runs, the defaults.
+    """
+    from harness.common import ResultCache, settings_hash
+    from harness.models import MULTIOUTPUT, RETIRED, UNIVARIATE, for_protocol
+
     classes = list(dict.fromkeys(cls for cls, _ in UNIVARIATE + MULTIOUTPUT))
     as_run = for_protocol(classes, protocol)
     current = {
@@ -275,6 +274,15 @@ def main():
         suite: list(filter(reported, ResultCache(raw / f"{suite}.jsonl").records()))
         for suite in SUITES
     }
+    return records, as_run
+
+
+def _write_reports(args, protocol, folder, output, notes, started):
+    """Write every suite's report and the summary from the result caches."""
+    from harness import report as _report
+    from harness.common import machine_description
+
+    records, as_run = _reported_records(args, protocol, output / "raw")
     report_notes = {suite: list(notes.get(suite, [])) for suite in SUITES}
     for suite in SCORED_SUITES:
         records[suite], left_out = _complete(
