@@ -96,6 +96,21 @@ def standard_splits(n_rows, n_splits):
     return splits
 
 
+def uci_splits(folder, datasets, splits=None):
+    """``(dataset, X, y, split, train, test)`` for the standard splits of the
+    UCI sets found in ``folder`` (a missing set is skipped with a warning),
+    only the split indices in ``splits`` unless it is ``None``."""
+    for dataset in datasets:
+        loaded = load_uci(folder, dataset)
+        if loaded is None:
+            continue
+        X, y = loaded
+        standard = standard_splits(len(y), UCI_SETS[dataset][1])
+        for split, (train, test) in enumerate(standard):
+            if splits is None or split in splits:
+                yield dataset, X, y, split, train, test
+
+
 def cap_rows(indices, limit, seed):
     """At most ``limit`` of ``indices`` (a seeded random subset), order kept."""
     if limit is None or len(indices) <= limit:

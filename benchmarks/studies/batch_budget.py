@@ -70,41 +70,33 @@ def run(cache, folder, datasets, splits):
     import torch
 
     torch.set_num_threads(1)
-    for dataset in datasets:
-        loaded = _data.load_uci(folder, dataset)
-        if loaded is None:
-            continue
-        X, y = loaded
-        standard = _data.standard_splits(len(y), _data.UCI_SETS[dataset][1])
-        for split, (train, test) in enumerate(standard):
-            if splits is not None and split not in splits:
+    for dataset, X, y, split, train, test in _data.uci_splits(folder, datasets, splits):
+        keys = {
+            v: ResultCache.key("batch_budget", VERSION, dataset, split, v)
+            for v in VARIANTS
+        }
+        default = cache.get(keys["default"])
+        if default is None:
+            _, default = _fit_and_score(X, y, train, test, split, {})
+            default.update(key=keys["default"], dataset=dataset, split=split)
+            default["variant"] = "default"
+            cache.put(default)
+        for variant in VARIANTS[1:]:
+            if cache.get(keys[variant]) is not None:
                 continue
-            keys = {
-                v: ResultCache.key("batch_budget", VERSION, dataset, split, v)
-                for v in VARIANTS
+            params = {
+                "batch_size": 2 * default["batch_size"],
+                "max_epochs": default["max_epochs"],
+                "n_iter_no_change": default["patience"],
             }
-            default = cache.get(keys["default"])
-            if default is None:
-                _, default = _fit_and_score(X, y, train, test, split, {})
-                default.update(key=keys["default"], dataset=dataset, split=split)
-                default["variant"] = "default"
-                cache.put(default)
-            for variant in VARIANTS[1:]:
-                if cache.get(keys[variant]) is not None:
-                    continue
-                params = {
-                    "batch_size": 2 * default["batch_size"],
-                    "max_epochs": default["max_epochs"],
-                    "n_iter_no_change": default["patience"],
-                }
-                if variant == "batch2_lr":
-                    params["learning_rate_init"] = 3e-3 * math.sqrt(2.0)
-                _, record = _fit_and_score(X, y, train, test, split, params)
-                record.update(
-                    key=keys[variant], dataset=dataset, split=split, variant=variant
-                )
-                cache.put(record)
-            print(f"{dataset} split {split} done", flush=True)
+            if variant == "batch2_lr":
+                params["learning_rate_init"] = 3e-3 * math.sqrt(2.0)
+            _, record = _fit_and_score(X, y, train, test, split, params)
+            record.update(
+                key=keys[variant], dataset=dataset, split=split, variant=variant
+            )
+            cache.put(record)
+        print(f"{dataset} split {split} done", flush=True)
 
 
 def report(cache):

@@ -146,19 +146,12 @@ def _run(cache, suite, dataset, split, compute, cv="members"):
 
 
 def run_uci(cache, folder, datasets, splits, cv="members"):
-    for dataset in datasets:
-        loaded = _data.load_uci(folder, dataset)
-        if loaded is None:
-            continue
-        X, y = loaded
-        standard = _data.standard_splits(len(y), _data.UCI_SETS[dataset][1])
-        for split, (train, test) in enumerate(standard):
-            if splits is None or split in splits:
+    for dataset, X, y, split, train, test in _data.uci_splits(folder, datasets, splits):
 
-                def compute(X=X, y=y, train=train, test=test, split=split):
-                    return uci_split(X, y, train, test, split, cv)
+        def compute(X=X, y=y, train=train, test=test, split=split):
+            return uci_split(X, y, train, test, split, cv)
 
-                _run(cache, "uci", dataset, split, compute, cv)
+        _run(cache, "uci", dataset, split, compute, cv)
 
 
 def run_multioutput(cache, folder, datasets, splits, cv="members"):
