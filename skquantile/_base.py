@@ -641,12 +641,6 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                 )
                 yield rows, module, chunk
 
-    def _module_outputs(self, features):
-        """Yield ``(rows, output)`` of the fitted module in float64, by chunks
-        (:meth:`_float64_chunks`)."""
-        for rows, module, chunk in self._float64_chunks(features):
-            yield rows, module(chunk)
-
     def _squeeze(self, values, axis):
         """Drop the outputs ``axis`` of ``values`` when the target was 1-d."""
         return np.take(values, 0, axis=axis) if self._y_ndim == 1 else values

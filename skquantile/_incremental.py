@@ -370,18 +370,9 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         n_levels).
         """
         chunks = []
-        for _, quantile_function in self._module_outputs(features):
-            n_rows = len(quantile_function.left_scale)
-            alpha = levels(n_rows)
-            if alpha.ndim == 1 and quantile_function.levels.ndim == 1:
-                alpha = torch.tensor(alpha, device=self.net_.device)
-                shared = quantile_function.quantile_at_shared_levels(alpha)
-                chunks.append(shared.cpu().numpy())
-                continue
-            if alpha.ndim == 1:
-                alpha = np.broadcast_to(alpha, (n_rows, self.n_outputs_, len(alpha)))
-            alpha = torch.tensor(alpha, device=self.net_.device)
-            chunks.append(quantile_function.quantile(alpha).cpu().numpy())
+        for _, module, chunk in self._float64_chunks(features):
+            alpha = torch.tensor(levels(len(chunk)), device=chunk.device)
+            chunks.append(module.quantiles(chunk, alpha).cpu().numpy())
         quantiles = np.concatenate(chunks)
         return self._check_finite_output(
             self._y_mean[:, None] + self._y_scale[:, None] * quantiles

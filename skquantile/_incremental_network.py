@@ -14,6 +14,8 @@ from ._piecewise_linear import (
     average_quantile_functions,
     crps_closed_form,
     mix_quantile_functions,
+    mixture_bisection_pays,
+    mixture_quantiles,
     select_members,
 )
 
@@ -127,10 +129,33 @@ class IncrementalQuantileNetwork(nn.Module):
             raise ValueError("An ensemble module takes features of shape (n, d).")
         quantile_function = self.member_quantile_functions(X)
         if self.n_members > 1 and not self.training:
-            if self.pooling == "mixture":
-                return mix_quantile_functions(quantile_function)
-            return average_quantile_functions(quantile_function, self.n_pieces)
+            return self._pool(quantile_function)
         return quantile_function
+
+    def quantiles(self, X, alpha):
+        """The ensemble's quantiles at levels ``alpha``, in evaluation mode:
+        ``alpha`` is (m,) for every row or (n, n_outputs, m); returns (n,
+        n_outputs, m).
+
+        A mixture of members asked for a few levels per row is evaluated
+        there only (:func:`mixture_quantiles`) instead of being built whole:
+        a prediction at one level took a third of the time on 1e5 rows.
+        """
+        members = self.member_quantile_functions(X)
+        if self.n_members > 1:
+            if self.pooling == "mixture" and mixture_bisection_pays(
+                members, alpha.shape[-1]
+            ):
+                return mixture_quantiles(members, alpha)
+            members = self._pool(members)
+        if alpha.ndim == 1 and members.levels.ndim == 1:
+            return members.quantile_at_shared_levels(alpha)
+        return members.quantile(alpha.expand(*members.values.shape[:-1], -1))
+
+    def _pool(self, members):
+        if self.pooling == "mixture":
+            return mix_quantile_functions(members)
+        return average_quantile_functions(members, self.n_pieces)
 
     def pooled_quantile_functions(self, X, members):
         """The quantile functions of some members, pooled as the ensemble
@@ -141,10 +166,7 @@ class IncrementalQuantileNetwork(nn.Module):
         members = [int(member) for member in members]
         if len(members) == 1:
             return select_members(functions, members[0])
-        functions = select_members(functions, members)
-        if self.pooling == "mixture":
-            return mix_quantile_functions(functions)
-        return average_quantile_functions(functions, self.n_pieces)
+        return self._pool(select_members(functions, members))
 
     def member_outputs(self, X):
         """What the members are scored on: :meth:`member_quantile_functions`."""

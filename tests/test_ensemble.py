@@ -270,6 +270,54 @@ def test_mixture_cdf_is_within_2e_4_of_the_members_mean_with_40_knots(n_pieces):
 
 
 @pytest.mark.parametrize("n_pieces", [1, 3])
+@pytest.mark.parametrize("shared_levels", [True, False])
+def test_mixture_quantiles_by_bisection_equal_the_built_mixture(
+    n_pieces, shared_levels
+):
+    """A few levels of a mixture are found by bisection over its breakpoints
+    instead of building it whole: the same quantiles, in the tails, at the
+    mixture's own breakpoint levels, and where members coincide (their
+    equal values make runs of equal levels in the mixture)."""
+    from skquantile._incremental_network import IncrementalQuantileNetwork
+    from skquantile._piecewise_linear import (
+        PiecewiseLinearQuantileFunction,
+        mix_quantile_functions,
+        mixture_quantiles,
+    )
+
+    torch.manual_seed(0)
+    knots = (np.arange(12) + 0.5) / 12
+    net = IncrementalQuantileNetwork(4, 2, knots, n_pieces, (16,), "gelu", 4)
+    net = net.double()
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.add_(0.5 * torch.randn_like(parameter))
+        members = net.member_quantile_functions(torch.randn(30, 4, dtype=torch.float64))
+        # Members 2 and 3 repeat members 0 and 1.
+        members = PiecewiseLinearQuantileFunction(
+            *(
+                field if field.ndim == 1 else torch.cat([field[:2], field[:2]])
+                for field in members
+            )
+        )
+        mixture = mix_quantile_functions(members)
+        rng = np.random.default_rng(0)
+        extreme = [1e-12, 1e-6, 1e-3, 0.5, 1 - 1e-3, 1 - 1e-6, 1 - 1e-12]
+        if shared_levels:
+            alpha = torch.tensor(extreme + list(rng.uniform(size=5)))
+            expanded = alpha.expand(30, 2, -1)
+        else:
+            alpha = torch.as_tensor(rng.uniform(size=(30, 2, 9)))
+            # Every row's own breakpoint levels, where the bracket is exact.
+            alpha[..., :3] = mixture.levels[..., [0, 17, 40]]
+            expanded = alpha
+        got = mixture_quantiles(members, alpha)
+        expected = mixture.quantile(expanded)
+    assert got.shape == expected.shape
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_pieces", [1, 3])
 def test_mixture_in_blocks_of_rows_equals_the_mixture_of_all_rows(
     n_pieces, monkeypatch
 ):

@@ -168,3 +168,18 @@ def test_shared_levels_fast_path_matches_the_general_one(seed):
     assert torch.equal(fast, general)
     with pytest.raises(ValueError, match="1-d levels"):
         batch.quantile_at_shared_levels(alpha[None])
+
+
+def test_a_run_of_equal_levels_gives_its_first_value_at_its_level():
+    # Pooling can leave segments of zero width (equal levels); a level equal
+    # to the first of them must give the first value, not 0/0.
+    function = PiecewiseLinearQuantileFunction(
+        torch.tensor([[0.2, 0.2, 0.5, 0.8]], dtype=torch.float64),
+        torch.tensor([[-1.0, -0.5, 0.0, 1.0]], dtype=torch.float64),
+        torch.tensor([0.3], dtype=torch.float64),
+        torch.tensor([0.3], dtype=torch.float64),
+    )
+    got = function.quantile(torch.tensor([[0.2, 0.35, 0.5]], dtype=torch.float64))
+    torch.testing.assert_close(
+        got, torch.tensor([[-1.0, -0.25, 0.0]], dtype=torch.float64)
+    )
