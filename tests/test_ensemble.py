@@ -249,20 +249,30 @@ def test_mixture_of_quantile_functions_keeps_the_tails_probability_and_mean():
     assert (mixed.cdf(z) - one.cdf(z)).abs().max() < 0.02 * 0.1
 
 
-@pytest.mark.parametrize("n_pieces", [1, 3])
-def test_mixture_cdf_is_within_2e_4_of_the_members_mean_with_40_knots(n_pieces):
-    # Members that disagree widely (random weights) at the default 40 knots.
+def _disagreeing_members(n_knots, n_pieces, n_members, n_rows):
+    """The float64 quantile functions of an ensemble of incremental networks
+    with random weights (members that disagree widely), on 2 outputs."""
     from skquantile._incremental_network import IncrementalQuantileNetwork
-    from skquantile._piecewise_linear import mix_quantile_functions
 
     torch.manual_seed(0)
-    knots = (np.arange(40) + 0.5) / 40
-    net = IncrementalQuantileNetwork(4, 2, knots, n_pieces, (16,), "gelu", 5)
+    knots = (np.arange(n_knots) + 0.5) / n_knots
+    net = IncrementalQuantileNetwork(4, 2, knots, n_pieces, (16,), "gelu", n_members)
     net = net.double()
     with torch.no_grad():
         for parameter in net.parameters():
             parameter.add_(0.5 * torch.randn_like(parameter))
-        members = net.member_quantile_functions(torch.randn(7, 4, dtype=torch.float64))
+        return net.member_quantile_functions(
+            torch.randn(n_rows, 4, dtype=torch.float64)
+        )
+
+
+@pytest.mark.parametrize("n_pieces", [1, 3])
+def test_mixture_cdf_is_within_2e_4_of_the_members_mean_with_40_knots(n_pieces):
+    # Members that disagree widely (random weights) at the default 40 knots.
+    from skquantile._piecewise_linear import mix_quantile_functions
+
+    members = _disagreeing_members(40, n_pieces, 5, 7)
+    with torch.no_grad():
         mixture = mix_quantile_functions(members)
         z = torch.linspace(-8, 8, 4001, dtype=torch.float64).expand(7, 2, 4001)
         exact = members.cdf(z.expand(5, *z.shape)).mean(0)
@@ -278,21 +288,14 @@ def test_mixture_quantiles_by_bisection_equal_the_built_mixture(
     instead of building it whole: the same quantiles, in the tails, at the
     mixture's own breakpoint levels, and where members coincide (their
     equal values make runs of equal levels in the mixture)."""
-    from skquantile._incremental_network import IncrementalQuantileNetwork
     from skquantile._piecewise_linear import (
         PiecewiseLinearQuantileFunction,
         mix_quantile_functions,
         mixture_quantiles,
     )
 
-    torch.manual_seed(0)
-    knots = (np.arange(12) + 0.5) / 12
-    net = IncrementalQuantileNetwork(4, 2, knots, n_pieces, (16,), "gelu", 4)
-    net = net.double()
+    members = _disagreeing_members(12, n_pieces, 4, 30)
     with torch.no_grad():
-        for parameter in net.parameters():
-            parameter.add_(0.5 * torch.randn_like(parameter))
-        members = net.member_quantile_functions(torch.randn(30, 4, dtype=torch.float64))
         # Members 2 and 3 repeat members 0 and 1.
         members = PiecewiseLinearQuantileFunction(
             *(
