@@ -497,26 +497,29 @@ def mixture_quantiles(members, alpha):
             high = torch.where(searching & ~below, middle, high)
         return low
 
+    def run_start(index, level):
+        # The first index of the run of equal levels that ends at ``index``
+        # (whose first value the full mixture keeps), by bisection only
+        # where there is such a run. The operations of a search and of a
+        # single level can round alike values differently by an ulp, so the
+        # start found is bounded by where it must lie.
+        level_run = (index > 0) & (level_at((index - 1).clamp(min=0)) == level)
+        if not level_run.any():
+            return index
+        return torch.where(
+            level_run, torch.minimum(first_at_least(level), index), index
+        )
+
     segment = (first_at_least(alpha) - 1).clamp(0, size - 2)
     x0, x1 = level_at(segment), level_at(segment + 1)
-    # The operations of a search and of a single level can round alike
-    # values differently by an ulp, so the run starts found are bounded by
-    # where they must lie.
-    start = segment
-    level_run = (segment > 0) & (level_at((segment - 1).clamp(min=0)) == x0)
-    if level_run.any():
-        start = torch.where(
-            level_run, torch.minimum(first_at_least(x0), segment), segment
-        )
-    y0 = torch.gather(union, -1, start)
+    y0 = torch.gather(union, -1, run_start(segment, x0))
     y1 = torch.where(x1 > x0, torch.gather(union, -1, segment + 1), y0)
     inner = y0 + (y1 - y0) * _share(alpha, x0, x1)
 
     first = torch.zeros((*union.shape[:-1], 1), dtype=torch.long, device=union.device)
     first_cdf, last_cdf = member_levels(first), member_levels(first + size - 1)
     first_level, last_level = first_cdf.mean(0), last_cdf.mean(0)
-    last_start = first_at_least(last_level).clamp(max=size - 1)
-    last_value = torch.gather(union, -1, last_start)
+    last_value = torch.gather(union, -1, run_start(first + size - 1, last_level))
     left_scale = _tail_scale(first_cdf[..., 0], members.left_scale)
     right_scale = _tail_scale(1.0 - last_cdf[..., 0], members.right_scale)
     left = union[..., :1] + left_scale[..., None] * torch.log(alpha / first_level)

@@ -69,12 +69,16 @@ _PARAMETERS["quantile_score_parameters"] = "\n".join(
         "multioutput",
     )
 )
-for _name in ("loss", "crps", "score"):
-    # The Returns section of the scores that are non-negative, per output.
-    _PARAMETERS[f"returns_{_name}"] = f"""Returns
+# The Returns sections of the scores that are non-negative, per output.
+_PARAMETERS.update(
+    {
+        f"returns_{name}": f"""Returns
 -------
-{_name} : float or ndarray of shape (n_outputs,)
+{name} : float or ndarray of shape (n_outputs,)
     Non-negative; lower is better."""
+        for name in ("loss", "crps", "score")
+    }
+)
 _shared = shared_parameters(_PARAMETERS)
 
 
