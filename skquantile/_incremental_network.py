@@ -138,8 +138,9 @@ class IncrementalQuantileNetwork(nn.Module):
         n_outputs, m).
 
         A mixture of members asked for a few levels per row is evaluated
-        there only (:func:`mixture_quantiles`) instead of being built whole:
-        a prediction at one level took a third of the time on 1e5 rows.
+        there only (:func:`mixture_quantiles`) instead of being built whole,
+        which evaluates every member's distribution function at every
+        breakpoint of every member.
         """
         members = self.member_quantile_functions(X)
         if self.n_members > 1:
