@@ -319,12 +319,8 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         of some ``members`` (indices)."""
         cdf = np.empty_like(z)
         for rows, module, chunk in self._float64_chunks(features):
-            if members is None:
-                quantile_function = module(chunk)
-            else:
-                quantile_function = module.pooled_quantile_functions(chunk, members)
             values = torch.as_tensor(z[rows, :, None], device=chunk.device)
-            cdf[rows] = quantile_function.cdf(values)[..., 0].cpu().numpy()
+            cdf[rows] = module.cdf(chunk, values, members)[..., 0].cpu().numpy()
         return cdf
 
     def _check_structure(self):

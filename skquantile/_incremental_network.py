@@ -15,6 +15,8 @@ from ._piecewise_linear import (
     crps_closed_form,
     mix_quantile_functions,
     mixture_bisection_pays,
+    mixture_cdf,
+    mixture_cdf_pays,
     mixture_quantiles,
     select_members,
 )
@@ -158,16 +160,26 @@ class IncrementalQuantileNetwork(nn.Module):
             return mix_quantile_functions(members)
         return average_quantile_functions(members, self.n_pieces)
 
-    def pooled_quantile_functions(self, X, members):
-        """The quantile functions of some members, pooled as the ensemble
-        pools all of them: ``members`` is a sequence of member indices."""
+    def cdf(self, X, z, members=None):
+        """The distribution function at values ``z`` (n, n_outputs, m), in
+        evaluation mode: of the ensemble, or of the pool of some ``members``
+        (a sequence of member indices) pooled as the ensemble pools all of
+        them. Returns (n, n_outputs, m).
+
+        A mixture asked for a few values per row is evaluated there only
+        (:func:`mixture_cdf`), as :meth:`quantiles` does for levels.
+        """
         functions = self.member_quantile_functions(X)
         if self.n_members == 1:
-            return functions
-        members = [int(member) for member in members]
-        if len(members) == 1:
-            return select_members(functions, members[0])
-        return self._pool(select_members(functions, members))
+            return functions.cdf(z)
+        if members is not None:
+            members = [int(member) for member in members]
+            if len(members) == 1:
+                return select_members(functions, members[0]).cdf(z)
+            functions = select_members(functions, members)
+        if self.pooling == "mixture" and mixture_cdf_pays(functions, z.shape[-1]):
+            return mixture_cdf(functions, z)
+        return self._pool(functions).cdf(z)
 
     def member_outputs(self, X):
         """What the members are scored on: :meth:`member_quantile_functions`."""

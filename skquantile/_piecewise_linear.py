@@ -408,7 +408,9 @@ def select_members(members, index):
 
 
 def _member_rows(members, rows):
-    """The members' functions of some rows (the axis after the members)."""
+    """The members' functions of some rows: ``rows`` indexes the axis after
+    the members (a slice), or the row axes (a boolean mask of their shape,
+    which flattens them into one)."""
     levels = members.levels
     if levels.ndim == members.values.ndim:
         levels = levels[:, rows]
@@ -531,14 +533,85 @@ def mixture_quantiles(members, alpha):
     )
 
 
+def mixture_cdf(members, z):
+    """The distribution function of the members' mixture at values ``z``,
+    without building the whole mixture.
+
+    The full function (:func:`mix_quantile_functions`) interpolates
+    linearly between the mixture's levels at the sorted union of the
+    members' breakpoints. A value needs only the two union values around
+    it, found by a search of the union, and the mixture's level at them
+    (and at the union's ends, for the tails): a handful of evaluations of
+    the members' distribution functions instead of one per union value.
+
+    Where the mixture's level does not rise across the union values around
+    ``z``, or at its top (rounding far in a tail), the full function merges
+    values; such rows (rare) are computed from the full function of their
+    own rows. ``z`` is (..., m) with the members' row dimensions; returns
+    (..., m), the same numbers as ``mix_quantile_functions(members).cdf(z)``
+    up to rounding (the full function's running maximum of the levels only
+    undoes dips of a rounding error).
+    """
+    n_members = members.values.shape[0]
+    union = _mixture_union(members)
+    size = union.shape[-1]
+
+    def member_levels(index):
+        points = torch.gather(union, -1, index)
+        return members.cdf(points.expand(n_members, *points.shape))
+
+    segment = _segment_index(union, z)
+    before = (segment - 1).clamp(min=0)
+    x_before, x0, x1 = (
+        member_levels(index).mean(0) for index in (before, segment, segment + 1)
+    )
+    y0, y1 = torch.gather(union, -1, segment), torch.gather(union, -1, segment + 1)
+    rises = y1 > y0
+    share = ((z - y0) / torch.where(rises, y1 - y0, 1.0)).clamp(0.0, 1.0)
+    inner = x0 + (x1 - x0) * torch.where(rises, share, 1.0)
+
+    ends = torch.tensor([0, size - 2, size - 1], device=union.device)
+    end_cdf = member_levels(ends.expand(*union.shape[:-1], 3))
+    first_level, top_before, last_level = end_cdf.mean(0).unbind(-1)
+    left_scale = _tail_scale(end_cdf[..., 0], members.left_scale)
+    right_scale = _tail_scale(1.0 - end_cdf[..., 2], members.right_scale)
+    first_value, last_value = union[..., :1], union[..., -1:]
+    left = first_level[..., None] * torch.exp(
+        ((z - first_value) / left_scale[..., None]).clamp(max=0.0)
+    )
+    right = 1.0 - (1.0 - last_level[..., None]) * torch.exp(
+        -((z - last_value) / right_scale[..., None]).clamp(min=0.0)
+    )
+    cdf = torch.where(z < first_value, left, torch.where(z > last_value, right, inner))
+
+    merged = (x1 <= x0) | ((segment > 0) & (x_before >= x0))
+    merged = merged.any(-1) | (top_before >= last_level)
+    if merged.any():
+        cdf[merged] = _mix(_member_rows(members, merged)).cdf(z[merged])
+    return cdf
+
+
 def mixture_bisection_pays(members, n_levels):
     """Whether :func:`mixture_quantiles` costs less than building the
     mixture for ``n_levels`` levels per row: a dozen evaluations of the
     members' distribution functions per level against one per union value."""
-    union = members.values.shape[0] * (
+    union = _union_size(members)
+    return n_levels * (union.bit_length() + 3) < union
+
+
+def mixture_cdf_pays(members, n_values):
+    """Whether :func:`mixture_cdf` costs less than building the mixture for
+    ``n_values`` values per row: three evaluations of the members'
+    distribution functions per value and three for the tails, against one
+    per union value."""
+    return 3 * n_values + 3 < _union_size(members)
+
+
+def _union_size(members):
+    """How many values the union of the members' breakpoints holds per row."""
+    return members.values.shape[0] * (
         members.values.shape[-1] + 2 * len(MIXTURE_TAIL_SHARES)
     )
-    return n_levels * (union.bit_length() + 3) < union
 
 
 def _tail_scale(weight, scale):

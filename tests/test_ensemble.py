@@ -11,7 +11,11 @@ from skquantile import (
     load_model,
     save_model,
 )
-from skquantile._piecewise_linear import crps_closed_form
+from skquantile._piecewise_linear import (
+    crps_closed_form,
+    mix_quantile_functions,
+    select_members,
+)
 from skquantile._plan import member_masks, resolve_n_members
 from skquantile._training import float64_copy
 from skquantile.datasets import make_heteroscedastic, make_two_targets
@@ -318,6 +322,73 @@ def test_mixture_quantiles_by_bisection_equal_the_built_mixture(
         expected = mixture.quantile(expanded)
     assert got.shape == expected.shape
     torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_pieces", [1, 3])
+def test_mixture_cdf_by_search_equals_the_built_mixture(n_pieces):
+    """The mixture's distribution function at a few values per row, found by
+    a search of its breakpoints instead of building it whole: the same
+    numbers far in both tails, at the mixture's own breakpoints, between
+    them, and on rows whose members coincide (their equal values make runs
+    of equal levels, which the built mixture merges)."""
+    from skquantile._piecewise_linear import (
+        PiecewiseLinearQuantileFunction,
+        mix_quantile_functions,
+        mixture_cdf,
+    )
+
+    members = _disagreeing_members(12, n_pieces, 4, 30)
+    with torch.no_grad():
+        # On the first ten rows members 2 and 3 repeat members 0 and 1.
+        def repeat_on_first_rows(field):
+            if field.ndim == 1:
+                return field
+            field = field.clone()
+            field[2:, :10] = field[:2, :10]
+            return field
+
+        members = PiecewiseLinearQuantileFunction(
+            *(repeat_on_first_rows(field) for field in members)
+        )
+        mixture = mix_quantile_functions(members)
+        rng = np.random.default_rng(0)
+        z = torch.as_tensor(rng.normal(scale=3.0, size=(30, 2, 11)))
+        z[..., :3] = torch.tensor([-1e3, -40.0, 1e3])
+        # Every row's own breakpoint values, where the segments meet.
+        z[..., 3:6] = mixture.values[..., [0, 17, -1]]
+        got = mixture_cdf(members, z)
+        expected = mixture.cdf(z)
+    assert got.shape == expected.shape
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_ensemble_cdf_inverts_its_quantiles_with_and_without_the_search():
+    # The network's distribution function (by search for one value per row)
+    # inverts its quantiles (by bisection for a few levels per row), and
+    # equals the built mixture's, for the ensemble and for a pool of members.
+    from skquantile._incremental_network import IncrementalQuantileNetwork
+
+    torch.manual_seed(0)
+    knots = (np.arange(10) + 0.5) / 10
+    net = IncrementalQuantileNetwork(3, 2, knots, 1, (8,), "gelu", 4).double().eval()
+    X = torch.randn(40, 3, dtype=torch.float64)
+    alpha = torch.tensor([0.001, 0.3, 0.97], dtype=torch.float64)
+    with torch.no_grad():
+        quantiles = net.quantiles(X, alpha)
+        for members in (None, [1, 3]):
+            cdf = torch.stack(
+                [net.cdf(X, quantiles[..., [k]], members)[..., 0] for k in range(3)],
+                -1,
+            )
+            functions = net.member_quantile_functions(X)
+            if members is not None:
+                functions = select_members(functions, members)
+            built = mix_quantile_functions(functions).cdf(quantiles)
+            torch.testing.assert_close(cdf, built, rtol=1e-12, atol=1e-12)
+            if members is None:
+                torch.testing.assert_close(
+                    cdf, alpha.expand_as(cdf), rtol=1e-9, atol=1e-12
+                )
 
 
 @pytest.mark.parametrize("n_pieces", [1, 3])
