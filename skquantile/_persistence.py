@@ -206,7 +206,7 @@ def _calibrated_payload(model):
         )
     return {
         "class": type(model).__name__,
-        "params": {"cv": _encode(model.cv, "cv")},
+        "params": {"cv": _encode(model.cv, "cv"), "n_jobs": model.n_jobs},
         "fitted": {
             key: _encode(getattr(model, key), key)
             for key in _CALIBRATION_ATTRIBUTES

@@ -257,6 +257,25 @@ def test_cross_fitting_scores_every_row_once():
     assert model.estimator_.n_features_in_ == 2
 
 
+def test_cross_fitting_in_parallel_gives_the_same_model():
+    """The folds' fits and the final fit run as joblib processes with
+    ``n_jobs=2``: a seeded estimator gives the same scores, the same final
+    fit and the same calibrated quantiles as one fit at a time."""
+    rng = np.random.RandomState(4)
+    X, y = heteroscedastic(90, rng)
+    estimator = small_incremental(n_members=2, max_epochs=5)
+    one = CalibratedQuantileRegressor(estimator, cv=3).fit(X, y)
+    two = CalibratedQuantileRegressor(estimator, cv=3, n_jobs=2).fit(X, y)
+    assert np.array_equal(one.calibration_scores_, two.calibration_scores_)
+    levels = np.array([0.05, 0.5, 0.95])
+    assert np.array_equal(
+        one.predict_quantile(X[:10], levels), two.predict_quantile(X[:10], levels)
+    )
+    assert np.array_equal(
+        one.estimator_.predict(X[:10]), two.estimator_.predict(X[:10])
+    )
+
+
 def test_prefit_and_frozen_estimators_are_not_refitted():
     from sklearn.frozen import FrozenEstimator
 
@@ -456,6 +475,14 @@ def test_members_without_held_out_rows_is_an_error():
         ).fit(X, y)
 
 
+@pytest.mark.parametrize("n_jobs", [None, 2])
+def test_cross_fitting_without_a_target_is_an_error(n_jobs):
+    X, _ = heteroscedastic(30, np.random.RandomState(12))
+    model = CalibratedQuantileRegressor(small_incremental(), cv=3, n_jobs=n_jobs)
+    with pytest.raises(ValueError, match="requires y"):
+        model.fit(X, None)
+
+
 def test_other_estimators_are_refused():
     X, y = heteroscedastic(30, np.random.RandomState(12))
     with pytest.raises(TypeError, match="skquantile estimator"):
@@ -503,11 +530,13 @@ def test_save_and_load_a_calibrated_model(tmp_path, cv):
     estimator = small_incremental(n_members=1)
     if cv == "prefit":
         estimator.fit(X[:100], y[:100])
-    model = CalibratedQuantileRegressor(estimator, cv=cv).fit(X[100:], y[100:])
+    model = CalibratedQuantileRegressor(estimator, cv=cv, n_jobs=2)
+    model.fit(X[100:], y[100:])
     save_model(model, tmp_path / "calibrated.skq")
     loaded = load_model(tmp_path / "calibrated.skq")
     assert type(loaded) is CalibratedQuantileRegressor
     assert loaded.cv == cv and loaded.cv_ == model.cv_
+    assert loaded.get_params()["n_jobs"] == model.n_jobs == 2
     levels = np.array([0.05, 0.5, 0.95])
     assert np.array_equal(
         loaded.predict_quantile(X[:5], levels), model.predict_quantile(X[:5], levels)
