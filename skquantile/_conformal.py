@@ -183,26 +183,43 @@ def _scores_of_rows(estimator, X, y, weight):
 
 def _cross_fit(estimator, cv, X, y, sample_weight, weight, n_jobs):
     """The estimator fitted on all the rows, and out-of-fold scores: each
-    fold scored by a clone fitted on the other folds. The fits are
-    independent and run as joblib tasks (``n_jobs`` at a time), the final
-    fit first, so that run one at a time it validates ``X`` and ``y`` with
-    its own errors before any fold is fitted."""
+    fold scored by a clone fitted on the other folds.
+
+    The final fit comes first: it validates ``X`` and ``y`` with its own
+    errors, and it decides what the folds' clones train. Automatic
+    settings that follow the number of rows (the ensemble size, the batch
+    size) would resolve differently on four fifths of the rows (kin8nm:
+    three networks for the folds, two for the final fit), and a fold model
+    of another kind than the predicting one would calibrate it for the
+    wrong spread; the clones take the final fit's resolved values instead.
+    The folds' fits are independent and run as joblib tasks, ``n_jobs`` at
+    a time.
+    """
     cv = check_cv(cv)
     if sample_weight is not None:
         sample_weight = np.asarray(sample_weight)
-
-    def tasks():
-        # A generator: one at a time, the folds are split only after the
-        # final fit has validated the data.
-        yield delayed(_fit)(clone(estimator), X, y, sample_weight)
-        for train, test in cv.split(X, y):
-            yield delayed(_fit_and_score_fold)(
-                clone(estimator), X, y, sample_weight, weight, train, test
-            )
-
-    final, *folds = Parallel(n_jobs=n_jobs)(tasks())
+    final = _fit(clone(estimator), X, y, sample_weight)
+    template = _like_final_fit(estimator, final)
+    X, y = _indexable(X), _indexable(y)
+    folds = Parallel(n_jobs=n_jobs)(
+        delayed(_fit_and_score_fold)(
+            clone(template), X, y, sample_weight, weight, train, test
+        )
+        for train, test in cv.split(X, y)
+    )
     scores, weights = zip(*folds, strict=True)
     return final, np.concatenate(scores), np.concatenate(weights)
+
+
+def _like_final_fit(estimator, fitted):
+    """A clone of ``estimator`` whose automatic ensemble and batch sizes are
+    those that ``fitted`` (the same estimator, fitted) resolved."""
+    template = clone(estimator)
+    step, fitted_step = final_step(template), final_step(fitted)
+    for name in ("n_members", "batch_size"):
+        if getattr(step, name) == "auto":
+            step.set_params(**{name: getattr(fitted_step, f"{name}_")})
+    return template
 
 
 def _fit_and_score_fold(estimator, X, y, sample_weight, weight, train, test):
@@ -302,14 +319,17 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
           estimator). The guarantee is exact;
         - an integer, a splitter or an iterable of splits (as in
           :func:`~sklearn.model_selection.check_cv`; ``None`` is 5-fold):
-          cross-fitting. Each fold's rows are scored by a clone fitted on
-          the other folds, then the estimator is fitted on all the rows.
-          This costs one fit per fold more and uses every row twice.
+          cross-fitting. The estimator is fitted on all the rows, and each
+          fold's rows are scored by a clone fitted on the other folds, with
+          the final fit's automatic ensemble and batch sizes (so that the
+          scored models are of the predicting model's kind). This costs one
+          fit per fold more and uses every row twice.
     n_jobs : int, default=None
-        How many of the cross-fitting's fits (the folds' and the final one)
-        run in parallel, as joblib processes; ``None`` is one at a time
-        unless in a :func:`joblib.parallel_config` context, ``-1`` as many
-        as there are processors. Only cross-fitting fits several models;
+        How many of the folds' fits of cross-fitting run in parallel, as
+        joblib processes, after the final fit (whose automatic ensemble and
+        batch sizes they take); ``None`` is one at a time unless in a
+        :func:`joblib.parallel_config` context, ``-1`` as many as there are
+        processors. Only cross-fitting fits several models;
         with ``"members"`` and ``"prefit"`` this has no effect. Each fit
         keeps its estimator's own thread count (``n_jobs`` of the
         estimator: one torch thread by default), and a seeded estimator
@@ -434,21 +454,8 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
                     transform_for_final_step(self.estimator_, X), y, sample_weight
                 )
         else:
-            if y is None:
-                # Run in parallel, the folds would be split before the final
-                # fit could say so.
-                raise ValueError(
-                    f"{type(self).__name__} requires y to be passed, but the "
-                    "target y is None."
-                )
             self.estimator_, scores, weight = _cross_fit(
-                estimator,
-                cv,
-                _indexable(X),
-                _indexable(y),
-                sample_weight,
-                weight,
-                self.n_jobs,
+                estimator, cv, X, y, sample_weight, weight, self.n_jobs
             )
         self.calibration_scores_ = scores
         self.calibration_weights_ = effective_weights(weight)

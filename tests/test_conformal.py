@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from scipy import stats
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
@@ -276,6 +277,40 @@ def test_cross_fitting_in_parallel_gives_the_same_model():
     )
 
 
+def test_cross_fitting_folds_train_the_final_fits_kind_of_model(monkeypatch):
+    """Automatic sizes that follow the number of rows would resolve
+    differently on the folds' fewer rows; the folds take the final fit's
+    ensemble and batch sizes instead, and the user's estimator keeps its
+    "auto"."""
+    from skquantile import _conformal, _plan
+
+    # 400 rows: 1000 // 400 = 2 networks and batches of 400 // 8 = 50; the
+    # folds' 320 rows alone would give 3 networks and batches of 40.
+    monkeypatch.setattr(_plan, "AUTO_MEMBER_ROWS", 1000)
+    kinds = []
+    score_fold = _conformal._fit_and_score_fold
+
+    def spy(estimator, *args):
+        scored = score_fold(estimator, *args)
+        kinds.append((estimator.n_members_, estimator.batch_size_))
+        return scored
+
+    monkeypatch.setattr(_conformal, "_fit_and_score_fold", spy)
+    X, y = heteroscedastic(400, np.random.RandomState(5))
+    estimator = small_incremental(n_members="auto", max_epochs=2)
+    model = CalibratedQuantileRegressor(estimator, cv=5).fit(X, y)
+    assert (model.estimator_.n_members_, model.estimator_.batch_size_) == (2, 50)
+    assert kinds == [(2, 50)] * 5
+    assert model.estimator.n_members == model.estimator.batch_size == "auto"
+    # Sizes set by the user are theirs, and a pipeline's last step is matched.
+    pipeline = make_pipeline(StandardScaler(), small_incremental(batch_size=64))
+    fitted = clone(pipeline).fit(X, y)
+    like = _conformal._like_final_fit(pipeline, fitted)
+    assert like[-1].get_params()["batch_size"] == 64
+    assert like[-1].get_params()["n_members"] == 2
+    assert pipeline[-1].n_members == "auto"
+
+
 def test_prefit_and_frozen_estimators_are_not_refitted():
     from sklearn.frozen import FrozenEstimator
 
@@ -473,14 +508,6 @@ def test_members_without_held_out_rows_is_an_error():
         CalibratedQuantileRegressor(
             small_incremental(early_stopping=False), cv="members"
         ).fit(X, y)
-
-
-@pytest.mark.parametrize("n_jobs", [None, 2])
-def test_cross_fitting_without_a_target_is_an_error(n_jobs):
-    X, _ = heteroscedastic(30, np.random.RandomState(12))
-    model = CalibratedQuantileRegressor(small_incremental(), cv=3, n_jobs=n_jobs)
-    with pytest.raises(ValueError, match="requires y"):
-        model.fit(X, None)
 
 
 def test_other_estimators_are_refused():
