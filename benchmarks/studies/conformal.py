@@ -128,16 +128,27 @@ def joint_split(X_train, Y_train, X_test, Y_test, split, n_draws=200, cv="member
     return record
 
 
+#: How the folds of cross-fitting are sized, recorded with the records made
+#: since the folds' clones take the final fit's automatic ensemble and batch
+#: sizes; earlier cross-fitted records (without the field) resolved their own
+#: on the folds' rows.
+FOLD_SIZES = "final fit's"
+
+
 def _run(cache, suite, dataset, split, compute, cv="members"):
     parts = ["conformal", VERSION, suite, dataset, split]
+    extra = {}
     if cv != "members":
         parts.append(f"cv={cv}")
+        parts.append("fold sizes=final")
+        extra["fold_sizes"] = FOLD_SIZES
     key = ResultCache.key(*parts)
     if cache.get(key) is not None:
         return
     started = time.perf_counter()
     record = compute()
     record.update(key=key, suite=suite, dataset=dataset, split=split, cv=str(cv))
+    record.update(extra)
     cache.put(record)
     print(
         f"[{suite}] {dataset} split {split}: {time.perf_counter() - started:.0f} s",
@@ -196,6 +207,26 @@ def _fmt(value, digits=4):
     return f"{value:.{digits}g}"
 
 
+def _fold_sizes(records):
+    """How the folds of these cross-fitted records were sized, for a title."""
+    if records[0].get("fold_sizes") == FOLD_SIZES:
+        return " with the final fit's ensemble and batch sizes"
+    return ", each resolving its own automatic sizes (before they took the final fit's)"
+
+
+def _ways(records):
+    """The records grouped by way of calibrating: ``cv`` and, for
+    cross-fitting, how the folds were sized (the members' rows first)."""
+    groups = {}
+    for record in records:
+        way = (record.get("cv", "members"), record.get("fold_sizes", ""))
+        groups.setdefault(way, []).append(record)
+    return [
+        (way[0], groups[way])
+        for way in sorted(groups, key=lambda way: (len(way[0]), way[1]), reverse=True)
+    ]
+
+
 def _uci_table(uci, cv, calibration_noise_floor):
     """The UCI table of the records of one way of calibrating."""
     title = (
@@ -203,7 +234,7 @@ def _uci_table(uci, cv, calibration_noise_floor):
         "members' held-out rows"
         if cv == "members"
         else f"## UCI (IncrementalQuantileRegressor defaults), cross-fitted ({cv} "
-        "folds; fit s: the final fit and the folds' fits)"
+        f"folds{_fold_sizes(uci)}; fit s: the final fit and the folds' fits)"
     )
     lines = [
         title,
@@ -263,7 +294,7 @@ def _joint_table(joint, cv):
         "members' held-out rows"
         if cv == "members"
         else f"## Joint regions (ConvexQuantileRegressor defaults), cross-fitted "
-        f"({cv} folds; fit s: the final fit and the folds' fits)"
+        f"({cv} folds{_fold_sizes(joint)}; fit s: the final fit and the folds' fits)"
     )
     lines = [
         title,
@@ -324,14 +355,10 @@ def report(cache):
         "",
     ]
     uci_all = [r for r in records if r["suite"] == "uci"]
-    for cv in sorted({r.get("cv", "members") for r in uci_all}, key=len, reverse=True):
-        uci = [r for r in uci_all if r.get("cv", "members") == cv]
+    for cv, uci in _ways(uci_all):
         lines += _uci_table(uci, cv, calibration_noise_floor)
     joint_all = [r for r in records if r["suite"] == "multioutput"]
-    for cv in sorted(
-        {r.get("cv", "members") for r in joint_all}, key=len, reverse=True
-    ):
-        joint = [r for r in joint_all if r.get("cv", "members") == cv]
+    for cv, joint in _ways(joint_all):
         lines += _joint_table(joint, cv)
     REPORT.write_text("\n".join(lines))
     print("\n".join(lines))
