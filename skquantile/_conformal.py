@@ -329,11 +329,11 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         joblib processes, after the final fit (whose automatic ensemble and
         batch sizes they take); ``None`` is one at a time unless in a
         :func:`joblib.parallel_config` context, ``-1`` as many as there are
-        processors. Only cross-fitting fits several models;
-        with ``"members"`` and ``"prefit"`` this has no effect. Each fit
-        keeps its estimator's own thread count (``n_jobs`` of the
-        estimator: one torch thread by default), and a seeded estimator
-        gives the same calibrated model with any ``n_jobs``.
+        processors. Only cross-fitting fits several models; with
+        ``"members"`` and ``"prefit"`` this has no effect. Each fit keeps
+        its estimator's own thread count (``n_jobs`` of the estimator: one
+        torch thread by default), and a seeded estimator gives the same
+        calibrated model with any ``n_jobs``.
 
     Attributes
     ----------
