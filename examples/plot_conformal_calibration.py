@@ -11,9 +11,10 @@ ship with Python packages: scikit-learn's diabetes data (one target) and the
 Palmer penguins (two targets, a joint model).
 
 By default (``cv="auto"``) the small data sets here, which the estimators
-fit with an ensemble of networks, are cross-fitted: five clones, each fitted
-without one fifth of the rows, score those rows, then the estimator is fitted
-on all of them. A single network (the default from 20 000 rows) calibrates on
+fit with an ensemble of networks, are cross-fitted: the estimator is fitted
+on all the rows, and five clones of the same kind (the same number of
+networks and batch size), each fitted without one fifth of the rows, score
+those rows. A single network (the default from 20 000 rows) calibrates on
 the rows it held out while training instead, at no extra cost.
 """
 
