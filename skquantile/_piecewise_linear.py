@@ -100,27 +100,36 @@ class PiecewiseLinearQuantileFunction(NamedTuple):
         breakpoints and the closed-form exponential tails outside them.
         """
         levels, values = self.levels, self.values
-        first_value, last_value = values[..., :1], values[..., -1:]
         segment = _segment_index(values, z)
-        x0, x1 = _gather(levels, segment), _gather(levels, segment + 1)
-        y0, y1 = _gather(values, segment), _gather(values, segment + 1)
-        # A segment of zero height (values equal to float64 resolution, far
-        # outside the training data) holds all of its probability at that
-        # value: the CDF there is the level at the segment's top, not 0/0.
-        rises = y1 > y0
-        share = (z - y0) / torch.where(rises, y1 - y0, 1.0)
-        inner = x0 + (x1 - x0) * torch.where(rises, share, 1.0).clamp(0.0, 1.0)
-        # The clamps keep the branch that torch.where discards finite, so that
-        # no inf or nan leaks into gradients.
-        left = levels[..., :1] * torch.exp(
-            ((z - first_value) / self.left_scale[..., None]).clamp(max=0.0)
+        return _cdf_between(
+            z,
+            (_gather(levels, segment), _gather(levels, segment + 1)),
+            (_gather(values, segment), _gather(values, segment + 1)),
+            (levels[..., :1], values[..., :1], self.left_scale[..., None]),
+            (levels[..., -1:], values[..., -1:], self.right_scale[..., None]),
         )
-        right = 1.0 - (1.0 - levels[..., -1:]) * torch.exp(
-            -((z - last_value) / self.right_scale[..., None]).clamp(min=0.0)
-        )
-        return torch.where(
-            z < first_value, left, torch.where(z > last_value, right, inner)
-        )
+
+
+def _cdf_between(z, segment_levels, segment_values, left_tail, right_tail):
+    """The distribution function at ``z``, from the levels and values at the
+    ends of the linear segment around each ``z`` and, for the two tails,
+    ``(level, value, scale)`` at the first and the last breakpoint."""
+    (x0, x1), (y0, y1) = segment_levels, segment_values
+    (first_level, first_value, left_scale) = left_tail
+    (last_level, last_value, right_scale) = right_tail
+    # A segment of zero height (values equal to float64 resolution, far
+    # outside the training data) holds all of its probability at that
+    # value: the CDF there is the level at the segment's top, not 0/0.
+    rises = y1 > y0
+    share = (z - y0) / torch.where(rises, y1 - y0, 1.0)
+    inner = x0 + (x1 - x0) * torch.where(rises, share, 1.0).clamp(0.0, 1.0)
+    # The clamps keep the branch that torch.where discards finite, so that
+    # no inf or nan leaks into gradients.
+    left = first_level * torch.exp(((z - first_value) / left_scale).clamp(max=0.0))
+    right = 1.0 - (1.0 - last_level) * torch.exp(
+        -((z - last_value) / right_scale).clamp(min=0.0)
+    )
+    return torch.where(z < first_value, left, torch.where(z > last_value, right, inner))
 
 
 def _share(alpha, x0, x1):
@@ -565,27 +574,27 @@ def mixture_cdf(members, z):
     x_before, x0, x1 = (
         member_levels(index).mean(0) for index in (before, segment, segment + 1)
     )
-    y0, y1 = torch.gather(union, -1, segment), torch.gather(union, -1, segment + 1)
-    rises = y1 > y0
-    share = ((z - y0) / torch.where(rises, y1 - y0, 1.0)).clamp(0.0, 1.0)
-    inner = x0 + (x1 - x0) * torch.where(rises, share, 1.0)
-
     ends = torch.tensor([0, size - 2, size - 1], device=union.device)
     end_cdf = member_levels(ends.expand(*union.shape[:-1], 3))
-    first_level, top_before, last_level = end_cdf.mean(0).unbind(-1)
-    left_scale = _tail_scale(end_cdf[..., 0], members.left_scale)
-    right_scale = _tail_scale(1.0 - end_cdf[..., 2], members.right_scale)
-    first_value, last_value = union[..., :1], union[..., -1:]
-    left = first_level[..., None] * torch.exp(
-        ((z - first_value) / left_scale[..., None]).clamp(max=0.0)
+    first_level, top_before, last_level = end_cdf.mean(0)[..., None].unbind(-2)
+    cdf = _cdf_between(
+        z,
+        (x0, x1),
+        (torch.gather(union, -1, segment), torch.gather(union, -1, segment + 1)),
+        (
+            first_level,
+            union[..., :1],
+            _tail_scale(end_cdf[..., 0], members.left_scale)[..., None],
+        ),
+        (
+            last_level,
+            union[..., -1:],
+            _tail_scale(1.0 - end_cdf[..., 2], members.right_scale)[..., None],
+        ),
     )
-    right = 1.0 - (1.0 - last_level[..., None]) * torch.exp(
-        -((z - last_value) / right_scale[..., None]).clamp(min=0.0)
-    )
-    cdf = torch.where(z < first_value, left, torch.where(z > last_value, right, inner))
 
     merged = (x1 <= x0) | ((segment > 0) & (x_before >= x0))
-    merged = merged.any(-1) | (top_before >= last_level)
+    merged = merged.any(-1) | (top_before >= last_level)[..., 0]
     if merged.any():
         cdf[merged] = _mix(_member_rows(members, merged)).cdf(z[merged])
     return cdf
