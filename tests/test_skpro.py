@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from scipy import integrate
 
 pytest.importorskip("skpro", reason="the skpro adapter needs skpro (extra 'skpro')")
 pd = pytest.importorskip("pandas", reason="the skpro adapter needs pandas")
@@ -120,6 +121,31 @@ def test_ppf_cdf_sample_are_the_models_own(fitted):
     np.testing.assert_array_equal(
         draws.to_numpy()[:, 0].reshape(5, len(X_test)), expected.T
     )
+
+
+def test_pdf_is_the_derivative_of_the_cdf(fitted):
+    """The density integrates to the distribution function and is its slope
+    (skpro's own numerical fallback once returned it 1e7 times too small)."""
+    _, X_test, distribution = fitted
+    # One row's law at 1001 values: the row repeated, a value per entry.
+    row = SkquantileDistribution(distribution.estimator, X_test.iloc[[0] * 1001])
+    low, high = row.ppf(0.05).to_numpy()[0, 0], row.ppf(0.95).to_numpy()[0, 0]
+    grid = np.linspace(low, high, 1001)
+    density = row.pdf(grid[:, None]).to_numpy()[:, 0]
+    assert (density > 0).all()
+    np.testing.assert_allclose(integrate.trapezoid(density, grid), 0.9, atol=2e-3)
+    rows = distribution.iloc[:3]
+    middle = rows.ppf(0.5).to_numpy()
+    step = 1e-3 * (high - low)
+    slope = (
+        rows.cdf(middle + step).to_numpy() - rows.cdf(middle - step).to_numpy()
+    ) / (2 * step)
+    np.testing.assert_allclose(rows.pdf(middle).to_numpy(), slope, rtol=0.05)
+    np.testing.assert_allclose(
+        rows.log_pdf(middle).to_numpy(), np.log(rows.pdf(middle).to_numpy())
+    )
+    assert (rows.pdf(np.inf).to_numpy() == 0.0).all()
+    assert np.isneginf(rows.log_pdf(-np.inf).to_numpy()).all()
 
 
 def test_quantile_and_interval_fast_path_is_exact(fitted):
@@ -278,6 +304,16 @@ def test_convex_one_target_is_exact_and_several_are_refused():
         distribution.ppf(0.7).to_numpy()[:, 0],
         one.estimator_.predict_quantile(X.iloc[100:104], 0.7),
     )
+    # The density of the smooth map: the slope of the distribution function.
+    middle = distribution.ppf(0.5).to_numpy()
+    step = 1e-3 * (
+        distribution.ppf(0.75).to_numpy() - distribution.ppf(0.25).to_numpy()
+    )
+    slope = (
+        distribution.cdf(middle + step).to_numpy()
+        - distribution.cdf(middle - step).to_numpy()
+    ) / (2 * step)
+    np.testing.assert_allclose(distribution.pdf(middle).to_numpy(), slope, rtol=1e-4)
 
     several = SkquantileProbaRegressor(convex)
     assert several.get_tag("capability:multioutput") is False

@@ -15,6 +15,12 @@ Each step is a whole ``fit`` iteration as skquantile runs it (forward,
 loss, backward, optimiser), through the estimator's own network and loss.
 
     python benchmarks/internals/profile_step.py
+    python benchmarks/internals/profile_step.py --compiled
+
+``--compiled`` instead times the same steps with the forward pass and the
+loss under ``torch.compile`` (the default inductor backend, which needs a C
+compiler) against eager steps, and prints the time of the first step (the
+compilation) and the mean of later steps; nothing is written.
 """
 
 import argparse
@@ -64,19 +70,47 @@ def convex_case(n_members=5, batch=256, n_features=4, n_outputs=6):
     return network, WeightedEnergyScoreLoss(), torch.randn(batch, n_features), target
 
 
-def step_function(network, loss, X, target):
+def step_function(network, loss, X, target, compiled=False):
     network.train()
     # The package's optimiser; torch's AdamW for a checkout from before it
     # had its own (to profile the earlier code, put it first on PYTHONPATH).
     optimiser_class = getattr(_training, "AdamW", torch.optim.AdamW)
     optimiser = optimiser_class(network.parameters(), lr=1e-3)
 
+    def forward():
+        return loss(network(X), target)
+
+    if compiled:
+        forward = torch.compile(forward, dynamic=False)
+
     def step():
         optimiser.zero_grad()
-        loss(network(X), target).backward()
+        forward().backward()
         optimiser.step()
 
     return step
+
+
+def time_compiled(case, n_steps, batch):
+    """Seconds of the first step and mean seconds of later steps, eager and
+    under ``torch.compile``, for ``case`` on a batch of ``batch`` rows."""
+    times = {}
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        step = step_function(*case(batch=batch), compiled=compiled)
+        start = time.perf_counter()
+        step()
+        first = time.perf_counter() - start
+        for _ in range(5):
+            step()
+        start = time.perf_counter()
+        for _ in range(n_steps):
+            step()
+        times["compiled" if compiled else "eager"] = (
+            first,
+            (time.perf_counter() - start) / n_steps,
+        )
+    return times
 
 
 def measure(case, n_steps):
@@ -103,9 +137,26 @@ def main():
     parser.add_argument(
         "--output", default="profile.md", help="file name in results/ to write"
     )
+    parser.add_argument(
+        "--compiled",
+        action="store_true",
+        help="time eager steps against torch.compile instead of profiling",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
+    if args.compiled:
+        for name, case, batch, n_steps in (
+            ("incremental", incremental_case, 34, 10 * args.steps),
+            ("incremental", incremental_case, 512, args.steps),
+            ("convex, 6 targets", convex_case, 256, max(5, args.steps // 2)),
+        ):
+            for mode, (first, per_step) in time_compiled(case, n_steps, batch).items():
+                print(
+                    f"{name}, batch {batch}, {mode}: first step {first:.2f} s, "
+                    f"then {1000 * per_step:.2f} ms per step"
+                )
+        return
     lines = [
         "# Profile of a training step (one thread)",
         "",
