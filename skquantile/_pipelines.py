@@ -30,6 +30,17 @@ def final_step(estimator):
     return estimator
 
 
+def fitted_network(estimator):
+    """The fitted skquantile estimator inside ``estimator``: :func:`final_step`,
+    or the fitted ``estimator_`` of a wrapper such as
+    :class:`~skquantile.CalibratedQuantileRegressor` (recursively)."""
+    final = final_step(estimator)
+    inner = getattr(final, "estimator_", None)
+    if inner is None or inner is final:
+        return final
+    return fitted_network(inner)
+
+
 def transform_for_final_step(estimator, X):
     """``X`` as :func:`final_step` of ``estimator`` sees it."""
     if isinstance(estimator, Pipeline):

@@ -8,7 +8,7 @@ from sklearn.metrics import mean_pinball_loss as _sklearn_mean_pinball_loss
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._docstrings import shared_parameters
-from ._pipelines import locate_method
+from ._pipelines import fitted_network, locate_method
 from ._validation import (
     check_finite_array,
     check_interval,
@@ -941,6 +941,8 @@ class _QuantileScorer:
             Minus the loss: greater is better.
         """
         predict, X = locate_method(estimator, X, self._method)
+        if self._method == "predict_quantile":
+            _check_levels_per_target(estimator, self._description)
         prediction = predict(X, *self._method_args, **self._method_kwargs)
         loss = self._loss(
             y_true, prediction, *self._loss_args, sample_weight=sample_weight
@@ -949,6 +951,21 @@ class _QuantileScorer:
 
     def __repr__(self):
         return self._description
+
+
+def _check_levels_per_target(estimator, description):
+    """A clear error where ``predict_quantile`` of ``estimator`` takes one
+    level per target (a joint model of a 2-d target) instead of levels
+    shared by the targets, as the quantile scorers pass them."""
+    network = fitted_network(estimator)
+    if getattr(network, "_joint", False) and getattr(network, "_y_ndim", 1) == 2:
+        raise ValueError(
+            f"{description} scores the quantiles of each target at shared "
+            f"levels, but {type(network).__name__} was fitted on a 2-d target, "
+            "which it models jointly: its predict_quantile takes one level per "
+            "target. Score it with energy_scorer or variogram_scorer (or "
+            "make_interval_scorer), or fit a single target as a 1-d y."
+        )
 
 
 @_shared
@@ -961,7 +978,9 @@ def make_crps_scorer(n_levels=99):
 
     The scorer calls ``estimator.predict_quantile(X, midpoint_levels(n_levels))``
     and returns minus :func:`crps_from_quantiles`. The module attribute
-    ``crps_scorer`` is ``make_crps_scorer()``.
+    ``crps_scorer`` is ``make_crps_scorer()``. A joint model of several
+    targets (:class:`~skquantile.ConvexQuantileRegressor` fitted on a 2-d
+    ``y``) is refused: score it with :func:`make_energy_scorer`.
 
     Parameters
     ----------
@@ -1010,7 +1029,8 @@ def make_pinball_scorer(alpha=None):
 
     The scorer calls ``estimator.predict_quantile(X, alpha)`` and returns
     minus :func:`mean_pinball_loss`. The module attribute ``pinball_scorer``
-    is ``make_pinball_scorer()``.
+    is ``make_pinball_scorer()``. A joint model of several targets is
+    refused, as by :func:`make_crps_scorer`.
 
     Parameters
     ----------

@@ -25,7 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._docstrings import shared_parameters
 from ._incremental import IncrementalQuantileRegressor
-from ._pipelines import final_step, transform_for_final_step
+from ._pipelines import final_step, fitted_network, transform_for_final_step
 
 try:
     import pandas as pd
@@ -106,14 +106,15 @@ def _network(estimator):
     of a pipeline or a frozen wrapper, or the fitted (else the unfitted)
     estimator of a calibrated wrapper, recursively."""
     final = final_step(estimator)
-    inner = getattr(final, "estimator_", None)
-    if inner is None and hasattr(final, "cv") and hasattr(final, "estimator"):
+    if (
+        getattr(final, "estimator_", None) is None
+        and hasattr(final, "cv")
+        and hasattr(final, "estimator")
+    ):
         # An unfitted CalibratedQuantileRegressor; None is its default.
         inner = final.estimator
-        inner = IncrementalQuantileRegressor() if inner is None else inner
-    if inner is None or inner is final:
-        return final
-    return _network(inner)
+        return _network(IncrementalQuantileRegressor() if inner is None else inner)
+    return fitted_network(final)
 
 
 def _is_joint(estimator):

@@ -10,13 +10,17 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import norm
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import Ridge
 from sklearn.metrics import mean_pinball_loss as sklearn_mean_pinball_loss
 from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skquantile import (
+    CalibratedQuantileRegressor,
+    ConvexQuantileRegressor,
+)
 from skquantile import metrics as metrics_module
 from skquantile.datasets import make_correlated_horizons
 from skquantile.metrics import (
@@ -1148,3 +1152,25 @@ def test_shared_parameter_descriptions_leave_no_placeholder():
 
     with pytest.raises(KeyError, match="unknown"):
         shared_parameters({})(undocumented)
+
+
+def test_quantile_scorers_refuse_a_joint_model_by_name():
+    """A joint model of a 2-d target takes one level per target in
+    predict_quantile: the quantile scorers say so and name the scorers that
+    fit it, also through a pipeline and a calibrated wrapper."""
+    X, Y, _ = make_correlated_horizons(n_samples=60, n_horizons=2, random_state=3)
+    small = {"hidden_layer_sizes": (8,), "potential_layer_sizes": (8,)}
+    joint = ConvexQuantileRegressor(max_epochs=2, random_state=0, **small)
+    for model in (
+        clone(joint),
+        make_pipeline(StandardScaler(), clone(joint)),
+        CalibratedQuantileRegressor(clone(joint), cv="members"),
+    ):
+        model.fit(X, Y)
+        for scorer in (crps_scorer, pinball_scorer):
+            with pytest.raises(ValueError, match="jointly.*energy_scorer"):
+                scorer(model, X, Y)
+        assert np.isfinite(energy_scorer(model, X, Y))
+    # A single target of the same model is scored as usual.
+    one = clone(joint).fit(X, Y[:, 0])
+    assert np.isfinite(crps_scorer(one, X, Y[:, 0]))
