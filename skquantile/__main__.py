@@ -13,6 +13,10 @@ import numpy as np
 from . import ConvexQuantileRegressor, IncrementalQuantileRegressor, metrics
 from .datasets import make_heteroscedastic
 
+#: Rows of the demo's training data, and the CSV mode's default levels.
+DEMO_ROWS = 3000
+DEFAULT_LEVELS = (0.05, 0.5, 0.95)
+
 ESTIMATORS = {
     "incremental": IncrementalQuantileRegressor,
     "convex": ConvexQuantileRegressor,
@@ -44,7 +48,7 @@ def _parser():
     )
     demo = parser.add_argument_group("demo")
     demo.add_argument(
-        "--n-samples", type=int, default=3000, help="training rows (default 3000)"
+        "--n-samples", type=int, default=None, help="training rows (default 3000)"
     )
     parser.add_argument(
         "--random-state", type=int, default=0, help="seed of data and model (default 0)"
@@ -71,7 +75,6 @@ def _parser():
         "--levels",
         type=float,
         nargs="+",
-        default=[0.05, 0.5, 0.95],
         help="quantile levels in (0, 1) (default 0.05 0.5 0.95)",
     )
     data.add_argument(
@@ -85,7 +88,6 @@ def _parser():
     data.add_argument(
         "--estimator",
         choices=sorted(ESTIMATORS),
-        default="incremental",
         help="model (default incremental); convex predicts marginal quantiles "
         "for several targets",
     )
@@ -113,15 +115,23 @@ def _read_table(parser, path):
     return [name.strip() for name in rows[0]], rows[1:]
 
 
+def _check_columns(parser, path, header, columns):
+    """Exit with a one-line error naming the columns that the file lacks."""
+    missing = [name for name in columns if name not in header]
+    if missing:
+        hint = ""
+        if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+            hint = " (the file must be comma-separated)"
+        parser.error(
+            f"{path} has no column {', '.join(map(repr, missing))}; "
+            f"its columns are {', '.join(header)}{hint}"
+        )
+
+
 def _cells(parser, path, columns):
     """The cells of the named columns of a CSV file, one list per column."""
     header, rows = _read_table(parser, path)
-    missing = [name for name in columns if name not in header]
-    if missing:
-        parser.error(
-            f"{path} has no column {', '.join(map(repr, missing))}; "
-            f"its columns are {', '.join(header)}"
-        )
+    _check_columns(parser, path, header, columns)
     indices = [header.index(name) for name in columns]
     return [[row[i] if i < len(row) else "" for row in rows] for i in indices]
 
@@ -193,15 +203,40 @@ def _features(parser, path, columns, categorical=None, forced=()):
     return (X, categorical) if categorical else (X.astype(np.float64), [])
 
 
+def _check_names(parser, flag, names):
+    """Exit with a one-line error if a column is named twice in ``flag``."""
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        parser.error(f"{flag} names {', '.join(map(repr, repeated))} more than once")
+
+
 def _fit_csv(parser, args):
     if not args.target:
         parser.error("--csv needs --target (the column(s) to predict)")
+    if args.n_samples is not None:
+        parser.error("--n-samples sets the demo's rows; it does not apply with --csv")
+    args.levels = args.levels or list(DEFAULT_LEVELS)
+    args.estimator = args.estimator or "incremental"
+    _check_names(parser, "--target", args.target)
+    _check_names(parser, "--features", args.features or [])
+    both = [name for name in args.target if name in (args.features or ())]
+    if both:
+        parser.error(
+            f"--features includes the target column(s) {', '.join(map(repr, both))}: "
+            "a target cannot be its own feature"
+        )
     if not all(0.0 < level < 1.0 for level in args.levels):
         parser.error("--levels must lie strictly between 0 and 1")
     if args.max_epochs is not None and args.max_epochs < 1:
         parser.error("--max-epochs must be at least 1")
     header, _ = _read_table(parser, args.csv)
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        parser.error(
+            f"{args.csv} has several columns named {', '.join(map(repr, repeated))}"
+        )
     features = args.features or [name for name in header if name not in args.target]
+    _check_columns(parser, args.csv, header, args.target + features)
     if not features:
         parser.error("no feature columns: pass --features or add columns")
     unknown = sorted(set(args.categorical or ()) - set(features))
@@ -261,6 +296,24 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.csv is not None:
         return _fit_csv(parser, args)
+    given = [
+        flag
+        for flag, value in (
+            ("--target", args.target),
+            ("--features", args.features),
+            ("--categorical", args.categorical),
+            ("--levels", args.levels),
+            ("--predict", args.predict),
+            ("--output", args.output),
+            ("--estimator", args.estimator),
+            ("--max-epochs", args.max_epochs),
+        )
+        if value is not None
+    ]
+    if given:
+        parser.error(f"{', '.join(given)} only apply with --csv (a file to fit)")
+    if args.n_samples is None:
+        args.n_samples = DEMO_ROWS
     if args.n_samples < 2:
         parser.error("--n-samples must be at least 2")
 

@@ -86,6 +86,16 @@ def test_predict_other_rows(table, tmp_path, capsys):
         (["--csv", "{empty}", "--target", "demand"], "header row and at least one"),
         (["--csv", "{gap}", "--target", "price"], "line 2: column 'price' is missing"),
         (["--n-samples", "x"], "invalid int value"),
+        (
+            ["--csv", "{table}", "--target", "demand", "--features", "demand"],
+            "--features includes the target column(s) 'demand'",
+        ),
+        (["--csv", "{table}", "--target", "demand", "demand"], "more than once"),
+        (["--csv", "{twice}", "--target", "demand"], "several columns named 'price'"),
+        (["--csv", "{semicolon}", "--target", "demand"], "must be comma-separated"),
+        (["--target", "demand"], "--target only apply with --csv"),
+        (["--levels", "0.5", "--max-epochs", "2"], "--levels, --max-epochs only"),
+        (["--csv", "{table}", "--target", "demand", "--n-samples", "9"], "demo's"),
     ],
 )
 def test_errors_are_one_line(table, tmp_path, capsys, arguments, message):
@@ -95,9 +105,13 @@ def test_errors_are_one_line(table, tmp_path, capsys, arguments, message):
     empty.write_text("price,demand\n")
     gap = tmp_path / "gap.csv"
     gap.write_text("price,demand\n,2\n1,3\n")
-    arguments = [
-        a.format(table=table, bad=bad, empty=empty, gap=gap) for a in arguments
-    ]
+    twice = tmp_path / "twice.csv"
+    twice.write_text("price,price,demand\n1,2,3\n4,5,6\n")
+    semicolon = tmp_path / "semicolon.csv"
+    semicolon.write_text("price;demand\n1;2\n4;5\n")
+    files = {"bad": bad, "empty": empty, "gap": gap, "twice": twice}
+    files["semicolon"] = semicolon
+    arguments = [a.format(table=table, **files) for a in arguments]
     with pytest.raises(SystemExit) as exit_info:
         main(arguments)
     assert exit_info.value.code == 2
