@@ -554,12 +554,14 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
             return quantiles[:, 0] if levels.ndim == 1 else quantiles
         if isinstance(final, IncrementalQuantileRegressor):
             levels, scalar = check_levels(alpha)
+            self._warn_uncertified(*levels)
             mapped = np.stack([level_map.upper(levels) for level_map in self._maps])
             quantiles = self._incremental_quantiles(final, Xt, mapped)
             return final._squeeze(quantiles[..., 0] if scalar else quantiles, axis=1)
         # One target of ConvexQuantileRegressor (its levels as it takes them).
         if final._y_ndim == 1:
             levels, scalar = check_levels(alpha)
+            self._warn_uncertified(*levels)
             mapped = self._maps[0].upper(levels)
             return final.predict_quantile(Xt, mapped[0] if scalar else mapped)
         return final.predict_quantile(Xt, self._maps[0].upper(np.asarray(alpha)))

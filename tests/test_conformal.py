@@ -1,5 +1,7 @@
 """Conformal calibration: the level maps, the meta-estimator, its guarantee."""
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -402,6 +404,13 @@ def test_uncertified_interval_warns(calibrated_incremental):
     n = len(model.calibration_scores_)
     with pytest.warns(UserWarning, match="certifies levels"):
         model.predict_interval(X[:2], coverage=1 - 1 / (4 * n))
+    # Quantiles beyond the certified levels warn as well, at either end.
+    for level in (1 / (4 * n), 1 - 1 / (4 * n)):
+        with pytest.warns(UserWarning, match="certifies levels"):
+            model.predict_quantile(X[:2], [0.5, level])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict_quantile(X[:2], [0.5, 0.9])
 
 
 def test_several_independent_targets_are_calibrated_one_by_one():
@@ -564,7 +573,8 @@ def test_save_and_load_a_calibrated_model(tmp_path, cv):
     assert type(loaded) is CalibratedQuantileRegressor
     assert loaded.cv == cv and loaded.cv_ == model.cv_
     assert loaded.get_params()["n_jobs"] == model.n_jobs == 2
-    levels = np.array([0.05, 0.5, 0.95])
+    # Levels that the ten held-out rows of "members" certify.
+    levels = np.array([0.1, 0.5, 0.9])
     assert np.array_equal(
         loaded.predict_quantile(X[:5], levels), model.predict_quantile(X[:5], levels)
     )
