@@ -297,8 +297,9 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
     estimator : estimator, default=None
         A skquantile estimator, or a pipeline whose last step is one. ``None``
         is :class:`IncrementalQuantileRegressor` at its defaults. With
-        ``cv="prefit"`` (or a :class:`~sklearn.frozen.FrozenEstimator`) it
-        must be fitted already, and is used as it is; otherwise it is cloned.
+        ``cv="prefit"`` (or a :class:`~sklearn.frozen.FrozenEstimator`, which
+        takes ``cv="auto"`` or ``"prefit"``) it must be fitted already, and is
+        used as it is; otherwise it is cloned.
     cv : "auto", "members", "prefit", int, splitter or iterable, default="auto"
         Where the calibration rows come from:
 
@@ -426,6 +427,13 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         estimator = self._estimator()
         cv = self.cv
         if self._prefit(estimator):
+            if not (isinstance(cv, str) and cv in ("auto", "prefit")):
+                raise ValueError(
+                    f"cv={cv!r} fits the estimator, but a FrozenEstimator is used "
+                    "as it is: it is calibrated on the rows passed to fit, as with "
+                    'cv="prefit". Leave cv="auto" (or pass cv="prefit"), or pass '
+                    "the unfrozen estimator to cross-fit it."
+                )
             cv = "prefit"
         elif cv == "auto":
             cv = "members" if _one_network(estimator, X, y) else AUTO_FOLDS

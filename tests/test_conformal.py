@@ -328,6 +328,12 @@ def test_prefit_and_frozen_estimators_are_not_refitted():
         X[100:], y[100:]
     )
     assert np.allclose(frozen.predict(X[:5]), prefit.predict(X[:5]))
+    # Ways of calibrating that fit the estimator do not apply to a frozen one.
+    for cv in ("members", 3):
+        with pytest.raises(ValueError, match="FrozenEstimator is used as it is"):
+            CalibratedQuantileRegressor(FrozenEstimator(estimator), cv=cv).fit(
+                X[100:], y[100:]
+            )
 
 
 def test_sample_weight_zero_rows_do_not_calibrate():
