@@ -334,6 +334,13 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
         """
         check_is_fitted(self)
         if self._y_ndim != 1:
+            if self.n_outputs_ == 1:
+                raise ValueError(
+                    "predict_cdf is defined for a single target fitted as a 1-d y; "
+                    "this model was fitted on a 2-d y of one column, which it "
+                    "treats as a joint target of dimension 1. Fit it on y.ravel() "
+                    "for predict_cdf, or use region_contains."
+                )
             raise ValueError(
                 "predict_cdf is defined for a single target; for several targets "
                 "use region_contains or predict_marginal_quantile."

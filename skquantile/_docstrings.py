@@ -143,7 +143,8 @@ _RUN = """verbose : int, default=0
     loss, whether it is the best so far, seconds); 2 also shows a
     progress bar over the mini-batches of each epoch, for long epochs.
 device : str, default="cpu"
-    torch device to train on, e.g. ``"cuda"``. Predictions are returned
+    Name of the torch device to train on, e.g. ``"cuda"`` or ``"cuda:1"``
+    (a string, so that the estimator can be saved). Predictions are returned
     as NumPy arrays either way.
 n_jobs : int or None, default=None
     Threads that torch uses to fit and predict. ``None`` is one thread,

@@ -450,3 +450,15 @@ def test_validation_draws_are_the_same_at_every_epoch(bivariate):
         assert not torch.equal(module(features), module(features))
     finally:
         module.train(was_training)
+
+
+def test_a_column_target_is_a_joint_target_of_dimension_one():
+    """A 2-d y of one column is a joint target of dimension 1: levels are
+    vectors of one entry, and predict_cdf names the fix (a 1-d y)."""
+    X, y, _ = make_heteroscedastic(n_samples=60, random_state=2)
+    model = ConvexQuantileRegressor(
+        hidden_layer_sizes=(8,), potential_layer_sizes=(8,), max_epochs=2
+    ).fit(X, y[:, None])
+    assert model.predict_quantile(X[:4], [0.3]).shape == (4, 1)
+    with pytest.raises(ValueError, match=r"2-d y of one column.*y\.ravel\(\)"):
+        model.predict_cdf(X[:4], y[:4, None])
