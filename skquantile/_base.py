@@ -26,6 +26,7 @@ from ._validation import (
     check_numeric_array,
     check_sample_weight,
     naming_errors,
+    reject_dates,
     reject_strings,
 )
 
@@ -394,6 +395,7 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
             check_is_fitted(self)
         if X is None:
             raise ValueError("X must be an array of numbers, got None.")
+        reject_dates(X, "X")
         if self._may_have_categories(X, reset):
             return self._encoded_categories(X, reset, sample_weight)
         if reset:

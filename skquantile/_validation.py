@@ -56,6 +56,26 @@ def _reject_text_columns(frame, name):
         )
 
 
+def reject_dates(value, name):
+    """Refuse the date and duration columns of a data frame, by name: NumPy
+    would fail to combine them with numbers in a message that names neither
+    the column nor a fix."""
+    if not (hasattr(value, "dtypes") and hasattr(value, "columns")):
+        return
+    bad = [
+        f"{column!r} ({dtype})"
+        for column, dtype in zip(value.columns, value.dtypes, strict=True)
+        if getattr(dtype, "kind", "O") in "mM"
+    ]
+    if bad:
+        raise ValueError(
+            f"{name} must hold numbers, but column(s) {', '.join(bad)} hold dates "
+            "or durations. Turn them into numbers first (for example the days "
+            "since a reference date, or the day of the week or of the year), "
+            "or drop them."
+        )
+
+
 def reject_strings(value, name):
     """Refuse text data before NumPy silently parses numeric strings.
 

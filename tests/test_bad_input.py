@@ -748,6 +748,27 @@ def test_no_knot_count_is_an_invalid_parameter():
         IncrementalQuantileRegressor(n_knots=None).fit(X_TRAIN, Y_TRAIN[1])
 
 
+@pytest.mark.parametrize("cls", [IncrementalQuantileRegressor, ConvexQuantileRegressor])
+def test_date_columns_of_a_data_frame_are_named(cls):
+    """Dates and durations are refused by column name, with a fix, in fit
+    and at prediction."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "a": np.arange(30.0),
+            "when": pd.date_range("2020-01-01", periods=30, tz="UTC"),
+            "lag": pd.to_timedelta(np.arange(30), "D"),
+        }
+    )
+    match = r"'when' \(datetime64\[\w+, UTC\]\), 'lag' \(timedelta64\[\w+\]\).*days"
+    with pytest.raises(ValueError, match=match):
+        cls(max_epochs=1).fit(frame, np.arange(30.0))
+    model = cls(max_epochs=1).fit(frame[["a"]], np.arange(30.0))
+    with pytest.raises(ValueError, match="'a' .*dates or durations"):
+        model.predict(frame[["a"]].astype("datetime64[ns]"))
+
+
 def test_text_columns_of_a_data_frame_are_named():
     """A data frame with text or categorical columns that are not declared
     categorical: the error names the columns and says how to encode them."""
