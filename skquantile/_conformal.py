@@ -324,7 +324,10 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
           fold's rows are scored by a clone fitted on the other folds, with
           the final fit's automatic ensemble and batch sizes (so that the
           scored models are of the predicting model's kind). This costs one
-          fit per fold more and uses every row twice.
+          fit per fold more and uses every row twice. The fold models are
+          other fits than the final one, so the guarantee is approximate:
+          they calibrate the estimator's typical fit, not the final fit's
+          own seed-to-seed deviation (see :ref:`conformal-results`).
     n_jobs : int, default=None
         How many of the folds' fits of cross-fitting run in parallel, as
         joblib processes, after the final fit (whose automatic ensemble and
