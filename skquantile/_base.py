@@ -544,12 +544,18 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
         indicators = missing[:, columns].astype(np.float64)
         return np.hstack([np.where(missing, fill, X), indicators])
 
-    def _check_targets(self, y, n_rows, name="y"):
+    def _check_targets(self, y, n_rows, name="y", allow_infinite=False):
         """Validate one target value (or vector) per row, shaped like ``y`` in fit.
 
-        ``name`` is the argument's name in the calling method, used in errors.
+        ``name`` is the argument's name in the calling method, used in errors;
+        ``allow_infinite`` lets infinite values through (NaN never).
         """
-        y = check_numeric_array(y, name, ensure_2d=False)
+        if allow_infinite:
+            y = check_numeric_array(y, name, ensure_2d=False, ensure_all_finite=False)
+            if np.isnan(y).any():
+                raise ValueError(f"Input {name} contains NaN.")
+        else:
+            y = check_numeric_array(y, name, ensure_2d=False)
         expected = (n_rows,) + ((self.n_outputs_,) if self._y_ndim == 2 else ())
         if y.shape != expected:
             raise ValueError(
@@ -557,6 +563,17 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
                 f"X), got {y.shape}."
             )
         return y
+
+    def _cdf(self, X, y, evaluate):
+        """``evaluate(features, y)`` at the finite entries of ``y``: the
+        distribution function is 0 at ``-inf`` and 1 at ``+inf``."""
+        features = self._validated_features(X)
+        y = self._check_targets(y, len(features), allow_infinite=True)
+        finite = np.isfinite(y)
+        if finite.all():
+            return evaluate(features, y)
+        cdf = evaluate(features, np.where(finite, y, 0.0))
+        return np.where(finite, cdf, (y > 0).astype(np.float64))
 
     @with_threads
     def _held_out_scores(self, X, y, sample_weight=None):

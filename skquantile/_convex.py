@@ -325,7 +325,7 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
 
         {features_parameters}
         y : array-like of shape (n_samples,)
-            One target value per row.
+            One target value per row; ``-inf`` and ``inf`` give 0 and 1.
 
         Returns
         -------
@@ -345,9 +345,9 @@ class ConvexQuantileRegressor(BaseQuantileNetwork):
                 "predict_cdf is defined for a single target; for several targets "
                 "use region_contains or predict_marginal_quantile."
             )
-        features = self._validated_features(X)
-        y = self._check_targets(y, len(features))
-        return special.ndtr(self._inverse(features, y)[:, 0])
+        return self._cdf(
+            X, y, lambda features, y: special.ndtr(self._inverse(features, y)[:, 0])
+        )
 
     @with_threads
     @shared_parameters(PREDICT_PARAMETERS)

@@ -78,7 +78,8 @@ n_samples : int, default=1000
     "predict_cdf_parameters": _parameters_section(
         _FEATURES,
         """y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-    One target value per row, shaped like the training target.""",
+    One target value per row, shaped like the training target; ``-inf``
+    and ``inf`` give 0 and 1.""",
     ),
     "region_parameters": _parameters_section(
         _FEATURES,

@@ -270,10 +270,12 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         ndarray of the shape of ``y``
             Probabilities in [0, 1].
         """
-        features = self._validated_features(X)
-        y = self._check_targets(y, len(features))
-        return self._calibration_scores(features, y.reshape(len(y), -1)).reshape(
-            y.shape
+        return self._cdf(
+            X,
+            y,
+            lambda features, y: self._calibration_scores(
+                features, y.reshape(len(y), -1)
+            ).reshape(y.shape),
         )
 
     @with_threads

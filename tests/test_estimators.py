@@ -336,3 +336,19 @@ def test_missing_values_survive_saving(tmp_path):
     save_model(model, tmp_path / "model.skq")
     loaded = load_model(tmp_path / "model.skq")
     np.testing.assert_array_equal(loaded.predict(X[:10]), model.predict(X[:10]))
+
+
+def test_cdf_at_infinite_targets_is_zero_or_one(make, data):
+    """F(-inf) = 0 and F(inf) = 1; the finite entries beside them are what
+    they are on their own (up to the rounding of the rows passed with them);
+    NaN stays an error."""
+    X, y, _ = data
+    model = make().fit(X[:100], y[:100])
+    values = np.array([-np.inf, 0.3, np.inf, -1.0])
+    cdf = model.predict_cdf(X[:4], values)
+    assert cdf[0] == 0.0 and cdf[2] == 1.0
+    np.testing.assert_allclose(
+        cdf[[1, 3]], model.predict_cdf(X[[1, 3]], values[[1, 3]]), rtol=1e-12
+    )
+    with pytest.raises(ValueError, match="y contains NaN"):
+        model.predict_cdf(X[:4], np.array([np.nan, 0.0, np.inf, 1.0]))
