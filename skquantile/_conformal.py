@@ -538,6 +538,11 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         mapped to the latent space as by the estimator, and its radius is
         recalibrated as the regions' is.
 
+        The lower end of :meth:`predict_interval` is not this quantile at
+        ``(1 - coverage) / 2``: it is read from the calibration ranks below
+        that level, so that a new observation falls under it with
+        probability at most ``(1 - coverage) / 2``.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
