@@ -304,7 +304,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         Where the calibration rows come from:
 
         - ``"auto"``: ``"members"`` where the estimator trains a single
-          network on these data (``n_members=1``, or ``"auto"`` from 20 000
+          network on these data (``n_members=1``, or ``"auto"`` from 10 001
           rows), for which it is exact and costs no extra fit; 5-fold
           cross-fitting for an ensemble, whose members' held-out rows would
           calibrate it conservatively (see :ref:`conformal`);

@@ -141,7 +141,7 @@ validation_fraction : float, default=0.1
     Share of the distinct training rows held out for early stopping."""
 _RUN = """verbose : int, default=0
     1 prints a table with one line per epoch (training and validation
-    loss, whether it is the best so far, seconds); 2 also shows a
+    loss, the best so far in colour, seconds); 2 also shows a
     progress bar over the mini-batches of each epoch, for long epochs.
 device : str, default="cpu"
     Name of the torch device to train on, e.g. ``"cuda"`` or ``"cuda:1"``

@@ -65,7 +65,7 @@ class IncrementalQuantileRegressor(BaseQuantileNetwork):
         exponential tails, and never scores a worse CRPS than the members'
         mean.
         ``"auto"`` is ``20000 // n_rows`` within 1 to 5: five networks up to
-        4000 training rows, fewer above, one from 20 000 rows on: several
+        4000 training rows, fewer above, one from 10 001 rows on: several
         networks buy accuracy on small data for a longer fit (see
         :ref:`ensembles`); ``n_members=1`` is the fastest fit. The resolved
         number is ``n_members_``.

@@ -29,7 +29,7 @@ AUTO_PATIENCE_EPOCHS = 20
 #: Bounds of ``batch_size="auto"``, which is an eighth of the training rows.
 AUTO_BATCH = (32, 256)
 #: ``n_members="auto"`` trains about this many row-members: 5 networks up to
-#: 4000 rows, fewer above, one from 20 000 rows on.
+#: 4000 rows, fewer above, one from 10 001 rows on (``20000 // n_rows``).
 AUTO_MEMBER_ROWS = 20_000
 #: Most networks that ``n_members="auto"`` trains.
 AUTO_MEMBERS = 5
