@@ -14,7 +14,7 @@ By default (``cv="auto"``) the small data sets here, which the estimators
 fit with an ensemble of networks, are cross-fitted: the estimator is fitted
 on all the rows, and five clones of the same kind (the same number of
 networks and batch size), each fitted without one fifth of the rows, score
-those rows. A single network (the default from 20 000 rows) calibrates on
+those rows. A single network (the default from 10 001 rows) calibrates on
 the rows it held out while training instead, at no extra cost.
 """
 
