@@ -203,9 +203,14 @@ def _features(parser, path, columns, categorical=None, forced=()):
     return (X, categorical) if categorical else (X.astype(np.float64), [])
 
 
+def _repeated(names):
+    """The names that occur more than once, sorted."""
+    return sorted({name for name in names if names.count(name) > 1})
+
+
 def _check_names(parser, flag, names):
     """Exit with a one-line error if a column is named twice in ``flag``."""
-    repeated = sorted({name for name in names if names.count(name) > 1})
+    repeated = _repeated(names)
     if repeated:
         parser.error(f"{flag} names {', '.join(map(repr, repeated))} more than once")
 
@@ -230,7 +235,7 @@ def _fit_csv(parser, args):
     if args.max_epochs is not None and args.max_epochs < 1:
         parser.error("--max-epochs must be at least 1")
     header, _ = _read_table(parser, args.csv)
-    repeated = sorted({name for name in header if header.count(name) > 1})
+    repeated = _repeated(header)
     if repeated:
         parser.error(
             f"{args.csv} has several columns named {', '.join(map(repr, repeated))}"

@@ -124,6 +124,13 @@ class BaseQuantileNetwork(RegressorMixin, BaseEstimator):
     #: then have no closed form and are estimated from joint draws).
     _joint = False
 
+    @property
+    def _levels_per_target(self):
+        """Whether the fitted ``predict_quantile`` takes one level per target
+        (a joint model of a 2-d target) rather than levels shared by the
+        targets."""
+        return self._joint and self._y_ndim == 2
+
     @abstractmethod
     def _module_spec(self, n_features, n_outputs):
         """Return the module class and its keyword arguments."""

@@ -523,7 +523,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         final, Xt = self._final(X)
         if self._radial(final):
             return final.predict(Xt)
-        if final._joint and final._y_ndim == 2:
+        if final._levels_per_target:
             return self.predict_quantile(X, np.array([0.5]))
         return self.predict_quantile(X, 0.5)
 
@@ -704,7 +704,7 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
         levels, scalar = check_levels(alpha)
         n_samples = check_n_samples(n_samples)
         final, _ = self._final(X)
-        if not (final._joint and final._y_ndim == 2):
+        if not final._levels_per_target:
             return self.predict_quantile(X, alpha)
         draws = self.sample(X, n_samples, random_state=random_state)
         return quantiles_of_draws(draws, levels, scalar)

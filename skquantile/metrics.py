@@ -958,7 +958,7 @@ def _check_levels_per_target(estimator, description):
     level per target (a joint model of a 2-d target) instead of levels
     shared by the targets, as the quantile scorers pass them."""
     network = fitted_network(estimator)
-    if getattr(network, "_joint", False) and getattr(network, "_y_ndim", 1) == 2:
+    if getattr(network, "_levels_per_target", False):
         raise ValueError(
             f"{description} scores the quantiles of each target at shared "
             f"levels, but {type(network).__name__} was fitted on a 2-d target, "

@@ -101,27 +101,27 @@ def time_compiled(case, n_steps, batch):
         start = time.perf_counter()
         step()
         first = time.perf_counter() - start
-        for _ in range(5):
-            step()
-        start = time.perf_counter()
-        for _ in range(n_steps):
-            step()
         times["compiled" if compiled else "eager"] = (
             first,
-            (time.perf_counter() - start) / n_steps,
+            mean_step_seconds(step, n_steps, warm_up=5),
         )
     return times
+
+
+def mean_step_seconds(step, n_steps, warm_up):
+    """Mean seconds of ``n_steps`` calls of ``step`` after ``warm_up`` calls."""
+    for _ in range(warm_up):
+        step()
+    start = time.perf_counter()
+    for _ in range(n_steps):
+        step()
+    return (time.perf_counter() - start) / n_steps
 
 
 def measure(case, n_steps):
     torch.manual_seed(0)
     step = step_function(*case())
-    for _ in range(10):
-        step()
-    start = time.perf_counter()
-    for _ in range(n_steps):
-        step()
-    per_step = (time.perf_counter() - start) / n_steps
+    per_step = mean_step_seconds(step, n_steps, warm_up=10)
     with profile(activities=[ProfilerActivity.CPU]) as profiler:
         for _ in range(n_steps):
             step()
