@@ -48,8 +48,9 @@ class ConvexPotentialNetwork(nn.Module):
 
     ``forward(X, latent)`` maps latent points ``latent`` of shape
     ``(n, n_points, n_outputs)``; without ``latent`` it maps
-    ``n_energy_samples`` standard normal draws per row: fresh ones in
-    training mode, the same seeded ones at every call in evaluation mode.
+    ``n_energy_samples`` standard normal draws per row (in antithetic pairs,
+    :meth:`_draw_latent`): fresh ones in training mode, the same seeded ones
+    at every call in evaluation mode.
 
     With ``n_members > 1`` the module is an ensemble of that many
     independent networks (own weights, own initialisation) evaluated side by
@@ -138,20 +139,33 @@ class ConvexPotentialNetwork(nn.Module):
         return self.transport(latent.expand(self.n_members, *latent.shape), context)
 
     def _draw_latent(self, context, own_per_member):
+        """The latent points of the energy score, in antithetic pairs.
+
+        Of the ``n_energy_samples`` points of a row, the last
+        :func:`antithetic_pairs` are the negations of the first ones, the
+        rest independent standard normal draws. Every point is still a
+        standard normal draw, so the mean distance to the observation stays
+        unbiased, and :func:`energy_row_scores` leaves the pairs out of the
+        mean distance between draws. A map that is monotone sends ``u`` and
+        ``-u`` to opposite sides, so the pairs cancel much of the Monte
+        Carlo noise of the score and of its gradient.
+        """
         generator = None
         if not self.training:
             generator = torch.Generator(device=context.device)
             generator.manual_seed(VALIDATION_SEED)
         members = (self.n_members,) if own_per_member and self.n_members > 1 else ()
-        return torch.randn(
+        n_pairs = antithetic_pairs(self.n_energy_samples)
+        independent = torch.randn(
             *members,
             context.shape[-2],
-            self.n_energy_samples,
+            self.n_energy_samples - n_pairs,
             self.n_outputs,
             dtype=context.dtype,
             device=context.device,
             generator=generator,
         )
+        return torch.cat([independent, -independent[..., :n_pairs, :]], -2)
 
     def transport(self, latent, context):
         """``grad_u psi(u; c)`` at ``u = latent`` of shape (n, n_points, d).
@@ -445,17 +459,31 @@ def weight_scale(z):
     return z.shape[-1]
 
 
-def energy_row_scores(draws, target, beta=1.0):
+def antithetic_pairs(n_draws):
+    """How many of ``n_draws`` latent points per row are the negations of
+    others (:meth:`ConvexPotentialNetwork._draw_latent`): half of them,
+    rounded down, from three points on. Two points stay independent: the
+    score needs at least one pair of independent draws for the spread."""
+    return n_draws // 2 if n_draws >= 3 else 0
+
+
+def energy_row_scores(draws, target, beta=1.0, antithetic=True):
     """The energy score of every row, and the target's weights.
 
     ``draws`` are ``(n, n_draws, d)``, or ``(n_members, n, n_draws, d)``
     for every member of an ensemble. ``target`` is packed by
-    :func:`~skquantile._layers.pack_target`. For draws ``w_1..w_N`` of one
-    row and observation ``y`` the unbiased estimate is ``mean_k |w_k -
-    y|^beta - sum_{j != k} |w_j - w_k|^beta / (2 N (N - 1))``. Returns the
-    scores (shape ``draws.shape[:-2]``), the weights and the member columns.
+    :func:`~skquantile._layers.pack_target`. For independent draws
+    ``w_1..w_N`` of one row and observation ``y`` the unbiased estimate is
+    ``mean_k |w_k - y|^beta - sum_{j != k} |w_j - w_k|^beta / (2 N (N -
+    1))``. With ``antithetic`` the draws are the images of latent points of
+    which the last ``P`` (:func:`antithetic_pairs`) negate the first ``P``;
+    a draw and its partner are not independent, so the ``2 P`` ordered
+    pairs of partners are left out of the second mean, which stays
+    unbiased (every other pair is independent). Returns the scores (shape
+    ``draws.shape[:-2]``), the weights and the member columns.
     """
     d, n_draws = draws.shape[-1], draws.shape[-2]
+    n_pairs = antithetic_pairs(n_draws) if antithetic else 0
     observed, weight, members = unpack_target(target, d)
     to_observation = _norm(draws - observed[:, None, :], beta).mean(-1)
     # All pairwise distances of one row's draws by torch.cdist (about three
@@ -469,9 +497,13 @@ def energy_row_scores(draws, target, beta=1.0):
     )
     if beta != 1.0:
         pairwise = pairwise**beta
-    pairwise = pairwise.sum((-2, -1)).reshape(draws.shape[:-2])
-    pairwise = pairwise - n_draws * NORM_FLOOR**beta
-    spread = pairwise / (2.0 * n_draws * (n_draws - 1))
+    pairwise = pairwise.sum((-2, -1)) - n_draws * NORM_FLOOR**beta
+    n_independent = n_draws * (n_draws - 1)
+    if n_pairs:
+        first, last = rows[:, :n_pairs], rows[:, n_draws - n_pairs :]
+        pairwise = pairwise - 2.0 * _norm(first - last, beta).sum(-1)
+        n_independent -= 2 * n_pairs
+    spread = pairwise.reshape(draws.shape[:-2]) / (2.0 * n_independent)
     return to_observation - spread, weight, members
 
 

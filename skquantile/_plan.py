@@ -57,6 +57,9 @@ class AutoDefaults:
         epoch so far, up to ``max_patience_steps`` optimiser steps.
     max_patience_steps : int or None
         The most steps a growing patience waits for.
+    energy_samples : int or None
+        ``n_energy_samples="auto"`` (the convex estimator); ``None`` where
+        the estimator has no such parameter.
     """
 
     hidden_layer_sizes: tuple | None = None
@@ -65,6 +68,7 @@ class AutoDefaults:
     patience_epochs: int = AUTO_PATIENCE_EPOCHS
     patience_growth: int | None = None
     max_patience_steps: int | None = None
+    energy_samples: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Ensembles of networks: averaging, per-member early stopping."""
 
+import pickle
+
 import numpy as np
 import pytest
 import torch
@@ -650,6 +652,27 @@ def test_convex_auto_context_depends_on_the_number_of_targets(two_targets):
     # An explicit size is used as given, for any number of targets.
     given = ConvexQuantileRegressor(**CONVEX, max_epochs=1).fit(X, Y)
     assert given.hidden_layer_sizes_ == (16,)
+
+
+def test_convex_auto_energy_draws_depend_on_the_number_of_targets(two_targets):
+    X, Y = two_targets
+    options = {**CONVEX, "max_epochs": 2}
+    del options["n_energy_samples"]
+    model = ConvexQuantileRegressor(**options).fit(X, Y)
+    assert model.n_energy_samples == "auto"
+    assert model.n_energy_samples_ == model.net_.module_.n_energy_samples == 16
+    # "auto" is exactly the explicit setting it resolves to.
+    explicit = ConvexQuantileRegressor(n_energy_samples=16, **options).fit(X, Y)
+    np.testing.assert_array_equal(
+        model.sample(X[:20], 5, random_state=0),
+        explicit.sample(X[:20], 5, random_state=0),
+    )
+    one = ConvexQuantileRegressor(**options).fit(X, Y[:, 0])
+    assert one.n_energy_samples_ == one.net_.module_.n_energy_samples == 32
+    restored = pickle.loads(pickle.dumps(one))
+    assert restored.n_energy_samples_ == 32
+    given = ConvexQuantileRegressor(**options, n_energy_samples=5).fit(X, Y)
+    assert given.n_energy_samples_ == 5
 
 
 def test_convex_map_is_the_average_of_the_members_maps(two_targets):

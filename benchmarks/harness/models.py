@@ -178,7 +178,8 @@ class Convex(SkquantileModel):
     settings = "defaults, StandardScaler on X, random_state=seed"
     training_code = (
         "map by the written-out gradient, energy score by cdist, "
-        "joint patience 2x best epoch within 800 to 2400 steps"
+        "joint patience 2x best epoch within 800 to 2400 steps, "
+        "antithetic energy draws"
     )
 
     def _default_estimator(self):
