@@ -111,6 +111,39 @@ def uci_splits(folder, datasets, splits=None):
                 yield dataset, X, y, split, train, test
 
 
+def joint_splits(folder, dataset, splits=None, n_splits=20):
+    """``(split, load)`` for the splits of a Mulan set or the seeds of a
+    multi-target generator (only those in ``splits`` unless it is
+    ``None``); ``load()`` returns ``(X_train, Y_train, X_test, Y_test)``:
+    the standard split, or 3000 training rows of the seed and 2000 test rows
+    of seed + 1000, generated only when called. A missing Mulan set yields
+    nothing (with a warning)."""
+    generators = multioutput_generators()
+    if dataset in generators:
+        make = generators[dataset]
+        for seed in range(n_splits):
+            if splits is None or seed in splits:
+
+                def load(seed=seed):
+                    X_train, Y_train, _ = make(3000, random_state=seed)
+                    X_test, Y_test, _ = make(2000, random_state=1000 + seed)
+                    return X_train, Y_train, X_test, Y_test
+
+                yield seed, load
+        return
+    loaded = load_multioutput(folder, dataset)
+    if loaded is None:
+        return
+    X, Y = loaded
+    for split, (train, test) in enumerate(standard_splits(len(Y), n_splits)):
+        if splits is None or split in splits:
+
+            def load(train=train, test=test):
+                return X[train], Y[train], X[test], Y[test]
+
+            yield split, load
+
+
 def cap_rows(indices, limit, seed):
     """At most ``limit`` of ``indices`` (a seeded random subset), order kept."""
     if limit is None or len(indices) <= limit:

@@ -166,34 +166,13 @@ def run_uci(cache, folder, datasets, splits, cv="members"):
 
 
 def run_multioutput(cache, folder, datasets, splits, cv="members"):
-    generators = _data.multioutput_generators()
     for dataset in datasets:
-        if dataset in generators:
-            make = generators[dataset]
-            for seed in range(20):
-                if splits is not None and seed not in splits:
-                    continue
+        for split, load in _data.joint_splits(folder, dataset, splits):
 
-                def compute(make=make, seed=seed):
-                    X_train, Y_train, _ = make(3000, random_state=seed)
-                    X_test, Y_test, _ = make(2000, random_state=1000 + seed)
-                    return joint_split(X_train, Y_train, X_test, Y_test, seed, cv=cv)
+            def compute(load=load, split=split):
+                return joint_split(*load(), split, cv=cv)
 
-                _run(cache, "multioutput", dataset, seed, compute, cv)
-            continue
-        loaded = _data.load_multioutput(folder, dataset)
-        if loaded is None:
-            continue
-        X, Y = loaded
-        for split, (train, test) in enumerate(_data.standard_splits(len(Y), 20)):
-            if splits is None or split in splits:
-
-                def compute(X=X, Y=Y, train=train, test=test, split=split):
-                    return joint_split(
-                        X[train], Y[train], X[test], Y[test], split, cv=cv
-                    )
-
-                _run(cache, "multioutput", dataset, split, compute, cv)
+            _run(cache, "multioutput", dataset, split, compute, cv)
 
 
 def _mean_se(values):

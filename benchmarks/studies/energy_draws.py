@@ -118,25 +118,6 @@ def _one_target_record(X, y, train, test, split, draws, antithetic):
     }
 
 
-def _joint_splits(folder, dataset, splits):
-    """``(split, X_train, Y_train, X_test, Y_test)`` of a Mulan set or of a
-    generator (3000 training and 2000 test rows, as in the suite)."""
-    generators = _data.multioutput_generators()
-    if dataset in generators:
-        for seed in sorted(splits):
-            X_train, Y_train, _ = generators[dataset](3000, random_state=seed)
-            X_test, Y_test, _ = generators[dataset](2000, random_state=1000 + seed)
-            yield seed, X_train, Y_train, X_test, Y_test
-        return
-    loaded = _data.load_multioutput(folder, dataset)
-    if loaded is None:
-        return
-    X, Y = loaded
-    for split, (train, test) in enumerate(_data.standard_splits(len(Y), 20)):
-        if split in splits:
-            yield split, X[train], Y[train], X[test], Y[test]
-
-
 def run(cache, folder, datasets, splits, variants):
     import torch
 
@@ -154,8 +135,8 @@ def run(cache, folder, datasets, splits, variants):
         else:
             table = JOINT_VARIANTS
             items = (
-                (split, arrays)
-                for split, *arrays in _joint_splits(folder, dataset, splits)
+                (split, load())
+                for split, load in _data.joint_splits(folder, dataset, splits)
             )
             score = _joint_record
         for split, arrays in items:
