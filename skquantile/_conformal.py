@@ -774,13 +774,16 @@ class CalibratedQuantileRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstima
 
     def _warn_uncertified(self, *levels):
         first, last = self._maps[0].certified
-        if min(levels) < first or max(levels) > last:
+        beyond = [level for level in levels if level < first or level > last]
+        if beyond:
+            listed = ", ".join(f"{level:.4g}" for level in beyond[:6])
+            if len(beyond) > 6:
+                listed += f" and {len(beyond) - 6} more"
             warnings.warn(
                 f"With {self._maps[0].n_rows} calibration rows, conformal "
                 f"calibration certifies levels from {first:.4g} to {last:.4g} "
-                f"only; levels {', '.join(f'{level:.4g}' for level in levels)} are "
-                "beyond that, and their guarantee does not hold. Calibrate on "
-                "more rows.",
+                f"only; levels {listed} are beyond that, and their guarantee "
+                "does not hold. Calibrate on more rows.",
                 UserWarning,
                 stacklevel=3,
             )

@@ -111,13 +111,13 @@ def uci_splits(folder, datasets, splits=None):
                 yield dataset, X, y, split, train, test
 
 
-def joint_splits(folder, dataset, splits=None, n_splits=20):
+def joint_splits(folder, dataset, splits=None, n_splits=20, n_train=3000):
     """``(split, load)`` for the splits of a Mulan set or the seeds of a
     multi-target generator (only those in ``splits`` unless it is
     ``None``); ``load()`` returns ``(X_train, Y_train, X_test, Y_test)``:
-    the standard split, or 3000 training rows of the seed and 2000 test rows
-    of seed + 1000, generated only when called. A missing Mulan set yields
-    nothing (with a warning)."""
+    the standard split, or ``n_train`` training rows of the seed and 2000
+    test rows of seed + 1000, generated only when called. A missing Mulan
+    set yields nothing (with a warning)."""
     generators = multioutput_generators()
     if dataset in generators:
         make = generators[dataset]
@@ -125,7 +125,7 @@ def joint_splits(folder, dataset, splits=None, n_splits=20):
             if splits is None or seed in splits:
 
                 def load(seed=seed):
-                    X_train, Y_train, _ = make(3000, random_state=seed)
+                    X_train, Y_train, _ = make(n_train, random_state=seed)
                     X_test, Y_test, _ = make(2000, random_state=1000 + seed)
                     return X_train, Y_train, X_test, Y_test
 
