@@ -5,6 +5,7 @@ Nothing here imports numpy or any model library at module level, so that
 before they are loaded.
 """
 
+import argparse
 import datetime
 import functools
 import hashlib
@@ -63,6 +64,41 @@ def data_dir(argument=None):
 def results_dir(quick):
     """Where a run writes: ``results/quick`` for quick runs, ``results`` else."""
     return BENCH_DIR / "results" / ("quick" if quick else "")
+
+
+def study_arguments(doc, datasets, splits="0-4"):
+    """The command line that every study script starts from: ``run`` or
+    ``report``, the data sets, a range of splits and the data folder (add
+    the study's own options to it, then :func:`run_study`)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("command", choices=["run", "report"])
+    parser.add_argument("--datasets", default=datasets)
+    parser.add_argument(
+        "--splits", default=splits, help="first-last or one split, e.g. 0-4"
+    )
+    parser.add_argument("--data", default=None, help="data folder")
+    return parser
+
+
+def run_study(parser, cache_path, report, run):
+    """Parse the study's command line and call ``report(cache)``, or, with
+    one thread per native library, ``run(cache, args)``."""
+    args = parser.parse_args()
+    cache = ResultCache(cache_path)
+    if args.command == "report":
+        report(cache)
+        return
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    run(cache, args)
+
+
+def split_range(text):
+    """The splits of ``"first-last"`` (or of one number) as a set; ``None``
+    (every split) for ``None``."""
+    if text is None:
+        return None
+    first, _, last = text.partition("-")
+    return set(range(int(first), int(last or first) + 1))
 
 
 def warn_missing(what, path):

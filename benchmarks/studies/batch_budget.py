@@ -25,7 +25,6 @@ Records go to ``results/raw/batch_budget.jsonl`` as each fit ends (a rerun
 skips what is there); ``report`` writes ``results/batch_budget.md``.
 """
 
-import argparse
 import math
 import os
 import sys
@@ -36,7 +35,14 @@ import numpy as np
 # The suite's harness modules live in benchmarks/, one folder up.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness import data as _data  # noqa: E402
-from harness.common import ResultCache, data_dir, results_dir  # noqa: E402
+from harness.common import (  # noqa: E402
+    ResultCache,
+    data_dir,
+    results_dir,
+    run_study,
+    split_range,
+    study_arguments,
+)
 
 CACHE = results_dir(False) / "raw" / "batch_budget.jsonl"
 REPORT = results_dir(False) / "batch_budget.md"
@@ -149,22 +155,17 @@ def report(cache):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["run", "report"])
-    parser.add_argument("--datasets", default="yacht,energy,concrete,boston")
-    parser.add_argument("--splits", default=None, help="first-last, e.g. 0-2")
-    parser.add_argument("--data", default=None, help="data folder")
-    args = parser.parse_args()
-    cache = ResultCache(CACHE)
-    if args.command == "report":
-        report(cache)
-        return
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    splits = None
-    if args.splits:
-        first, last = (int(part) for part in args.splits.split("-"))
-        splits = set(range(first, last + 1))
-    run(cache, data_dir(args.data), args.datasets.split(","), splits)
+    parser = study_arguments(__doc__, "yacht,energy,concrete,boston", splits=None)
+
+    def run_args(cache, args):
+        run(
+            cache,
+            data_dir(args.data),
+            args.datasets.split(","),
+            split_range(args.splits),
+        )
+
+    run_study(parser, CACHE, report, run_args)
 
 
 if __name__ == "__main__":

@@ -133,6 +133,10 @@ def joint_split(X_train, Y_train, X_test, Y_test, split, n_draws=200, cv="member
 #: sizes; earlier cross-fitted records (without the field) resolved their own
 #: on the folds' rows.
 FOLD_SIZES = "final fit's"
+#: The convex default's energy-score draws, recorded with the joint records
+#: made since they became antithetic (the seventh session); earlier joint
+#: records (without the field) trained on 32 independent draws per row.
+JOINT_DRAWS = "16 antithetic"
 
 
 def _run(cache, suite, dataset, split, compute, cv="members"):
@@ -142,6 +146,9 @@ def _run(cache, suite, dataset, split, compute, cv="members"):
         parts.append(f"cv={cv}")
         parts.append("fold sizes=final")
         extra["fold_sizes"] = FOLD_SIZES
+    if suite == "multioutput":
+        parts.append(f"draws={JOINT_DRAWS}")
+        extra["draws"] = JOINT_DRAWS
     key = ResultCache.key(*parts)
     if cache.get(key) is not None:
         return
@@ -195,15 +202,28 @@ def _fold_sizes(records):
 
 def _ways(records):
     """The records grouped by way of calibrating: ``cv`` and, for
-    cross-fitting, how the folds were sized (the members' rows first)."""
+    cross-fitting, how the folds were sized (the members' rows first), and
+    for the joint records by the convex default's draws (newest first)."""
     groups = {}
     for record in records:
-        way = (record.get("cv", "members"), record.get("fold_sizes", ""))
+        way = (
+            record.get("cv", "members"),
+            record.get("fold_sizes", ""),
+            record.get("draws", ""),
+        )
         groups.setdefault(way, []).append(record)
     return [
         (way[0], groups[way])
-        for way in sorted(groups, key=lambda way: (len(way[0]), way[1]), reverse=True)
+        for way in sorted(
+            groups, key=lambda way: (len(way[0]), way[1], way[2]), reverse=True
+        )
     ]
+
+
+def _draws(records):
+    """The convex default's energy-score draws of these joint records."""
+    draws = records[0].get("draws", "32 independent (before the seventh session)")
+    return f"; latent draws per row: {draws}"
 
 
 def _uci_table(uci, cv, calibration_noise_floor):
@@ -270,10 +290,11 @@ def _joint_table(joint, cv):
     """The joint-region table of the records of one way of calibrating."""
     title = (
         "## Joint regions (ConvexQuantileRegressor defaults), calibrated on the "
-        "members' held-out rows"
+        f"members' held-out rows{_draws(joint)}"
         if cv == "members"
         else f"## Joint regions (ConvexQuantileRegressor defaults), cross-fitted "
-        f"({cv} folds{_fold_sizes(joint)}; fit s: the final fit and the folds' fits)"
+        f"({cv} folds{_fold_sizes(joint)}; fit s: the final fit and the folds' "
+        f"fits{_draws(joint)})"
     )
     lines = [
         title,

@@ -26,7 +26,6 @@ rows). Records go to ``results/raw/convex_members.jsonl`` as each fit ends
 ``results/convex_members.md``.
 """
 
-import argparse
 import os
 import sys
 import time
@@ -36,7 +35,14 @@ import numpy as np
 # The suite's harness modules live in benchmarks/, one folder up.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness import data as _data  # noqa: E402
-from harness.common import ResultCache, data_dir, results_dir  # noqa: E402
+from harness.common import (  # noqa: E402
+    ResultCache,
+    data_dir,
+    results_dir,
+    run_study,
+    split_range,
+    study_arguments,
+)
 
 CACHE = results_dir(False) / "raw" / "convex_members.jsonl"
 REPORT = results_dir(False) / "convex_members.md"
@@ -194,33 +200,22 @@ def report(cache):
     print(f"Wrote {REPORT}")
 
 
-def _range(text):
-    first, _, last = text.partition("-")
-    return range(int(first), int(last or first) + 1)
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["run", "report"])
-    parser.add_argument("--datasets", default="correlated horizons")
+    parser = study_arguments(__doc__, "correlated horizons", splits="0-2")
     parser.add_argument("--sizes", default="3000", help="generators' training rows")
     parser.add_argument("--members", default="1,2,5")
-    parser.add_argument("--splits", default="0-2", help="first-last, e.g. 0-2")
-    parser.add_argument("--data", default=None, help="data folder")
-    args = parser.parse_args()
-    cache = ResultCache(CACHE)
-    if args.command == "report":
-        report(cache)
-        return
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    run(
-        cache,
-        data_dir(args.data),
-        args.datasets.split(","),
-        [int(size) for size in args.sizes.split(",")],
-        list(_range(args.splits)),
-        [int(m) for m in args.members.split(",")],
-    )
+
+    def run_args(cache, args):
+        run(
+            cache,
+            data_dir(args.data),
+            args.datasets.split(","),
+            [int(size) for size in args.sizes.split(",")],
+            sorted(split_range(args.splits)),
+            [int(m) for m in args.members.split(",")],
+        )
+
+    run_study(parser, CACHE, report, run_args)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ Records go to ``results/raw/energy_draws.jsonl`` as each fit ends (a rerun
 skips what is there); ``report`` writes ``results/energy_draws.md``.
 """
 
-import argparse
 import contextlib
 import os
 import sys
@@ -39,7 +38,14 @@ import numpy as np
 # The suite's harness modules live in benchmarks/, one folder up.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness import data as _data  # noqa: E402
-from harness.common import ResultCache, data_dir, results_dir  # noqa: E402
+from harness.common import (  # noqa: E402
+    ResultCache,
+    data_dir,
+    results_dir,
+    run_study,
+    split_range,
+    study_arguments,
+)
 
 CACHE = results_dir(False) / "raw" / "energy_draws.jsonl"
 REPORT = results_dir(False) / "energy_draws.md"
@@ -216,30 +222,23 @@ def report(cache):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["run", "report"])
-    parser.add_argument("--datasets", default="jura,slump")
-    parser.add_argument("--splits", default="0-4", help="first-last, e.g. 0-2")
+    parser = study_arguments(__doc__, "jura,slump")
     parser.add_argument(
         "--variants",
         default=",".join(DEFAULT_VARIANTS),
         help=f"comma-separated among {sorted({*JOINT_VARIANTS, *ONE_TARGET_VARIANTS})}",
     )
-    parser.add_argument("--data", default=None, help="data folder")
-    args = parser.parse_args()
-    cache = ResultCache(CACHE)
-    if args.command == "report":
-        report(cache)
-        return
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    first, last = (int(part) for part in args.splits.split("-"))
-    run(
-        cache,
-        data_dir(args.data),
-        args.datasets.split(","),
-        set(range(first, last + 1)),
-        args.variants.split(","),
-    )
+
+    def run_args(cache, args):
+        run(
+            cache,
+            data_dir(args.data),
+            args.datasets.split(","),
+            split_range(args.splits),
+            args.variants.split(","),
+        )
+
+    run_study(parser, CACHE, report, run_args)
 
 
 if __name__ == "__main__":
