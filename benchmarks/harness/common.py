@@ -80,16 +80,24 @@ def study_arguments(doc, datasets, splits="0-4"):
     return parser
 
 
-def run_study(parser, cache_path, report, run):
+def run_study(parser, cache_path, report, run, extra=lambda args: ()):
     """Parse the study's command line and call ``report(cache)``, or, with
-    one thread per native library, ``run(cache, args)``."""
+    one thread per native library, ``run(cache, folder, datasets, splits,
+    *extra(args))``: the data folder, the list of data sets and the set of
+    splits (``None`` for all), then the study's own options."""
     args = parser.parse_args()
     cache = ResultCache(cache_path)
     if args.command == "report":
         report(cache)
         return
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    run(cache, args)
+    run(
+        cache,
+        data_dir(args.data),
+        args.datasets.split(","),
+        split_range(args.splits),
+        *extra(args),
+    )
 
 
 def split_range(text):

@@ -37,10 +37,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness import data as _data  # noqa: E402
 from harness.common import (  # noqa: E402
     ResultCache,
-    data_dir,
     results_dir,
     run_study,
-    split_range,
     study_arguments,
 )
 
@@ -99,14 +97,14 @@ def _oracle(X_test, Y_test, truth, seed):
     )
 
 
-def run(cache, folder, datasets, sizes, splits, members):
+def run(cache, folder, datasets, splits, sizes, members):
     import torch
 
     torch.set_num_threads(1)
     generators = _data.multioutput_generators()
     for dataset in datasets:
         for size in sizes if dataset in generators else [None]:
-            for seed in splits:
+            for seed in sorted(splits):
                 arrays = None
                 for variant in [*members, "oracle"]:
                     key = ResultCache.key(
@@ -205,17 +203,13 @@ def main():
     parser.add_argument("--sizes", default="3000", help="generators' training rows")
     parser.add_argument("--members", default="1,2,5")
 
-    def run_args(cache, args):
-        run(
-            cache,
-            data_dir(args.data),
-            args.datasets.split(","),
+    def extra(args):
+        return (
             [int(size) for size in args.sizes.split(",")],
-            sorted(split_range(args.splits)),
             [int(m) for m in args.members.split(",")],
         )
 
-    run_study(parser, CACHE, report, run_args)
+    run_study(parser, CACHE, report, run, extra)
 
 
 if __name__ == "__main__":

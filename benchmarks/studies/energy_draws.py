@@ -40,10 +40,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness import data as _data  # noqa: E402
 from harness.common import (  # noqa: E402
     ResultCache,
-    data_dir,
     results_dir,
     run_study,
-    split_range,
     study_arguments,
 )
 
@@ -228,17 +226,7 @@ def main():
         default=",".join(DEFAULT_VARIANTS),
         help=f"comma-separated among {sorted({*JOINT_VARIANTS, *ONE_TARGET_VARIANTS})}",
     )
-
-    def run_args(cache, args):
-        run(
-            cache,
-            data_dir(args.data),
-            args.datasets.split(","),
-            split_range(args.splits),
-            args.variants.split(","),
-        )
-
-    run_study(parser, CACHE, report, run_args)
+    run_study(parser, CACHE, report, run, lambda args: (args.variants.split(","),))
 
 
 if __name__ == "__main__":

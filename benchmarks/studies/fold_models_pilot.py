@@ -41,10 +41,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from harness import data as _data  # noqa: E402
 from harness.common import (  # noqa: E402
     ResultCache,
-    data_dir,
     results_dir,
     run_study,
-    split_range,
     study_arguments,
 )
 
@@ -224,17 +222,7 @@ def report(cache):
 
 
 def main():
-    parser = study_arguments(__doc__, "yacht")
-
-    def run_args(cache, args):
-        run(
-            cache,
-            data_dir(args.data),
-            args.datasets.split(","),
-            split_range(args.splits),
-        )
-
-    run_study(parser, CACHE, report, run_args)
+    run_study(study_arguments(__doc__, "yacht"), CACHE, report, run)
 
 
 if __name__ == "__main__":
