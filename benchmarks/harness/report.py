@@ -122,6 +122,17 @@ def _fmt(value, digits=4):
     return f"{value:.{digits}g}"
 
 
+def mean_se_cell(values, form=".3f", error_form=None):
+    """``mean ± standard error`` of ``values`` for a table cell, in the
+    format ``form`` (the error in ``error_form``, else the same); the mean
+    alone for a single value."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2:
+        return f"{values.mean():{form}}"
+    error = values.std(ddof=1) / np.sqrt(len(values))
+    return f"{values.mean():{form}} ± {error:{error_form or form}}"
+
+
 def _fmt_pm(mean, sem):
     if not np.isfinite(mean):
         return "-"

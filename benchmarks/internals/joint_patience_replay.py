@@ -38,6 +38,8 @@ from harness.common import data_dir, split_range  # noqa: E402
 def replay(losses, tol, patience, growth, max_patience):
     """Epochs run and each member's best epoch (1-based) under the rule of
     :class:`skquantile._training.MemberEarlyStopping` with ``growth``."""
+    from skquantile._training import grown_patience
+
     n_epochs, n_members = losses.shape
     best = np.full(n_members, np.inf)
     best_epochs = np.zeros(n_members, dtype=int)
@@ -47,10 +49,10 @@ def replay(losses, tol, patience, growth, max_patience):
         best[improved] = losses[epoch - 1][improved]
         best_epochs[improved] = epoch
         misses = np.where(improved, 0, misses + 1)
-        waits = np.minimum(
-            max_patience,
-            np.maximum(patience, np.ceil(growth * best_epochs).astype(int)),
-        )
+        waits = [
+            grown_patience(patience, best_epoch, growth, max_patience)
+            for best_epoch in best_epochs
+        ]
         if (misses >= waits).all():
             return epoch, best_epochs, best
     return n_epochs, best_epochs, best

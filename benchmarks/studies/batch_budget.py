@@ -104,6 +104,8 @@ def run(cache, folder, datasets, splits):
 
 
 def report(cache):
+    from harness.report import mean_se_cell
+
     records = [r for r in cache.records() if r["key"].startswith("batch_budget|")]
     by = {}
     for r in records:
@@ -134,19 +136,13 @@ def report(cache):
         def ratios(variant, field, splits=complete):
             return np.array([s[variant][field] / s["default"][field] for s in splits])
 
-        def cell(values):
-            if len(values) < 2:
-                return f"{values.mean():.3f}"
-            se = values.std(ddof=1) / np.sqrt(len(values))
-            return f"{values.mean():.3f} ± {se:.3f}"
-
         crps = np.mean([s["default"]["crps99"] for s in complete])
         seconds = np.mean([s["default"]["fit_seconds"] for s in complete])
         lines.append(
             f"| {dataset} | {len(complete)} | {crps:.4g} | "
-            f"{cell(ratios('batch2', 'crps99'))} | "
-            f"{cell(ratios('batch2_lr', 'crps99'))} | {seconds:.1f} | "
-            f"{cell(ratios('batch2', 'fit_seconds'))} |"
+            f"{mean_se_cell(ratios('batch2', 'crps99'))} | "
+            f"{mean_se_cell(ratios('batch2_lr', 'crps99'))} | {seconds:.1f} | "
+            f"{mean_se_cell(ratios('batch2', 'fit_seconds'))} |"
         )
     REPORT.write_text("\n".join(lines) + "\n")
     print(f"Wrote {REPORT}")

@@ -131,15 +131,9 @@ def run(cache, folder, datasets, splits, sizes, members):
                     print(f"{dataset} {size} seed {seed} {variant}: {record}")
 
 
-def _cell(values, form=".4g"):
-    if len(values) < 2:
-        return f"{values.mean():{form}}"
-    error = values.std(ddof=1) / np.sqrt(len(values))
-    error_form = ".2g" if form.endswith("g") else form
-    return f"{values.mean():{form}} ± {error:{error_form}}"
-
-
 def report(cache):
+    from harness.report import mean_se_cell
+
     records = [r for r in cache.records() if r["key"].startswith("convex_members|")]
     groups = {}
     for r in records:
@@ -170,25 +164,22 @@ def report(cache):
         )
         for variant in variants:
             seeds = [s for s in by_seed.values() if variant in s]
-            energy = np.array([s[variant]["energy"] for s in seeds])
+            energy = mean_se_cell([s[variant]["energy"] for s in seeds], ".4g", ".2g")
             paired = [s for s in seeds if "5" in s]
             ratio = "-"
             if paired and variant != "5":
-                ratio = _cell(
-                    np.array([s[variant]["energy"] / s["5"]["energy"] for s in paired]),
-                    ".3f",
+                ratio = mean_se_cell(
+                    [s[variant]["energy"] / s["5"]["energy"] for s in paired]
                 )
             oracle = [s for s in seeds if "oracle" in s]
             excess = "-"
             if oracle:
-                excess = _cell(
-                    np.array(
-                        [s[variant]["energy"] - s["oracle"]["energy"] for s in oracle]
-                    ),
+                excess = mean_se_cell(
+                    [s[variant]["energy"] - s["oracle"]["energy"] for s in oracle],
                     ".4f",
                 )
             lines.append(
-                f"| {dataset} | {size} | {variant} | {len(seeds)} | {_cell(energy)} | "
+                f"| {dataset} | {size} | {variant} | {len(seeds)} | {energy} | "
                 f"{ratio} | {excess} | "
                 f"{np.mean([s[variant][COVERAGE] for s in seeds]):.3f} | "
                 f"{np.median([s[variant]['epochs'] for s in seeds]):.0f} | "

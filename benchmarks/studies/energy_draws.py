@@ -157,13 +157,9 @@ def run(cache, folder, datasets, splits, variants):
                 print(f"{dataset} split {split} {variant}: {record}", flush=True)
 
 
-def _cell(values):
-    if len(values) < 2:
-        return f"{values.mean():.3f}"
-    return f"{values.mean():.3f} ± {values.std(ddof=1) / np.sqrt(len(values)):.3f}"
-
-
 def report(cache):
+    from harness.report import mean_se_cell
+
     records = [r for r in cache.records() if r["key"].startswith("energy_draws|")]
     by = {}
     for r in records:
@@ -211,7 +207,7 @@ def report(cache):
                 )
             lines.append(
                 f"| {dataset} | {variant} | {len(pairs)} | {base.mean():.4g} | "
-                f"{other.mean():.4g} | {_cell(other / base)} | "
+                f"{other.mean():.4g} | {mean_se_cell(other / base)} | "
                 f"{int((other < base).sum())} of {len(pairs)} | {seconds[0]:.1f} | "
                 f"{seconds[1]:.1f} | {coverage} |"
             )

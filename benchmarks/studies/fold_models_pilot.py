@@ -104,12 +104,18 @@ def uci_split(X, y, train, test, split):
         folds.append(calibrated)
         scores.append(calibrated.calibration_scores_)
     fold_seconds = time.perf_counter() - started
-    crossfit = CalibratedQuantileRegressor(final, cv="prefit")
-    crossfit.calibration_scores_ = np.concatenate(scores)
-    crossfit.calibration_weights_ = np.ones(len(crossfit.calibration_scores_))
-    crossfit.estimator_, crossfit.cv_ = final, FOLDS
-    crossfit.n_features_in_, crossfit.n_outputs_ = final.n_features_in_, 1
-    crossfit._build_maps()
+    # What cv=FOLDS builds from these scores (without fitting the folds again).
+    scores = np.concatenate(scores)
+    crossfit = CalibratedQuantileRegressor(final, cv=FOLDS)._restore(
+        final,
+        {
+            "cv_": FOLDS,
+            "calibration_scores_": scores,
+            "calibration_weights_": np.ones(len(scores)),
+            "n_features_in_": final.n_features_in_,
+            "n_outputs_": 1,
+        },
+    )
 
     def quantile_average(levels):
         return np.mean([fold.predict_quantile(X_test, levels) for fold in folds], 0)
@@ -164,15 +170,8 @@ def run(cache, folder, datasets, splits):
         )
 
 
-def _mean_se(values):
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) < 2:
-        return f"{values.mean():.3f}"
-    return f"{values.mean():.3f} ± {values.std(ddof=1) / np.sqrt(len(values)):.3f}"
-
-
 def report(cache):
-    from harness.report import calibration_noise_floor
+    from harness.report import calibration_noise_floor, mean_se_cell
 
     records = [r for r in cache.records() if r["key"].startswith("fold_models_pilot|")]
     machines = ", ".join(sorted({r.get("machine", "?") for r in records}))
@@ -201,18 +200,17 @@ def report(cache):
         floor = calibration_noise_floor(int(np.median([r["n_test"] for r in recs])))
         for way in WAYS:
             ratio = np.array([r[f"{way}_crps99"] / r["raw_crps99"] for r in recs])
-            seconds = np.median(
-                [
-                    r["final_seconds"]
-                    + (r["fold_seconds"] if way != "raw" else 0.0)
-                    - (r["final_seconds"] if way in WAYS[2:] else 0.0)
-                    for r in recs
-                ]
-            )
+            # The final fit for raw, the folds' fits for the fold models,
+            # both for cross-fitting.
+            parts = {
+                "raw": ("final_seconds",),
+                "crossfit": ("final_seconds", "fold_seconds"),
+            }.get(way, ("fold_seconds",))
+            seconds = np.median([sum(r[part] for part in parts) for r in recs])
             lines.append(
                 f"| {dataset} | {len(recs)} | {floor:.4f} | {way} | "
-                f"{_mean_se([r[f'{way}_coverage90'] for r in recs])} | "
-                f"{_mean_se([r[f'{way}_calibration'] for r in recs])} | "
+                f"{mean_se_cell([r[f'{way}_coverage90'] for r in recs])} | "
+                f"{mean_se_cell([r[f'{way}_calibration'] for r in recs])} | "
                 f"{np.mean([r[f'{way}_crps99'] for r in recs]):.4g} | "
                 f"{100 * (ratio.mean() - 1):+.2f}% | {seconds:.1f} | "
                 f"{np.median([r[f'{way}_predict_seconds'] for r in recs]):.2f} |"
